@@ -1,0 +1,195 @@
+"""Fixtures for the Sluice compatibility suite.
+
+* ``sluice``      – session server: ``sluice serve --listen 127.0.0.1:<port> --data-dir <tmp>
+                    --config <tmp>/sluice.toml``; healthy when GET /_sluice/health -> 200
+                    (polled, 10 s deadline); SIGTERM at the end, must exit 0 within 10 s.
+* ``lam``         – boto3 Lambda client (us-east-1, test/test, retries max_attempts=1).
+* ``lam_raw``     – same, with client-side parameter validation off (to send out-of-range
+                    values such as BatchSize=0 to the server).
+* ``aws_cli``     – runs ``python -m awscli lambda ... --endpoint-url ... --region us-east-1 --output json``.
+* ``function_server`` – in-test HTTP function (the config's ``echo`` function points at it).
+* ``esm``         – creates mappings and deletes them (waiting until gone) at teardown.
+* ``make_function`` – creates uniquely named functions through CreateFunction.
+* ``server_factory`` – private (non-session) servers on their own data dirs.
+
+Binary: env ``SLUICE_BIN``, default ``<repo>/target/debug/sluice``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sluice_compat import (
+    REGION,
+    FunctionServer,
+    MappingTracker,
+    SluiceServer,
+    config_toml,
+    create_function,
+    lambda_client,
+    unique_name,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _binary() -> Path:
+    return Path(os.environ.get("SLUICE_BIN") or REPO / "target" / "debug" / "sluice")
+
+
+@pytest.fixture(scope="session")
+def sluice_bin() -> Path:
+    path = _binary()
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(f"sluice binary not found or not executable: {path} (set SLUICE_BIN)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fn_server():
+    server = FunctionServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def function_server(fn_server):
+    """The session function server, reset (no recorded requests, 200 + default body)."""
+    fn_server.reset()
+    yield fn_server
+    fn_server.reset()
+
+
+def write_config(path: Path, fn_server: FunctionServer) -> Path:
+    path.write_text(config_toml(fn_server.port))
+    return path
+
+
+@pytest.fixture(scope="session")
+def sluice(sluice_bin, fn_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("sluice-session")
+    data_dir = root / "data"
+    data_dir.mkdir()
+    config = write_config(root / "sluice.toml", fn_server)
+    server = SluiceServer(sluice_bin, data_dir, config, root / "logs")
+    server.start(timeout=10.0)
+    yield server
+    rc = server.stop(timeout=10.0)
+    assert rc == 0, f"sluice exited with {rc} after SIGTERM; stderr tail:\n{server.stderr_text()[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def endpoint(sluice) -> str:
+    return sluice.endpoint
+
+
+@pytest.fixture(scope="session")
+def lam(endpoint):
+    return lambda_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def lam_raw(endpoint):
+    return lambda_client(endpoint, parameter_validation=False)
+
+
+@pytest.fixture
+def esm(lam):
+    tracker = MappingTracker(lam)
+    yield tracker
+    tracker.cleanup()
+
+
+@pytest.fixture
+def make_function(lam):
+    """make_function(prefix="fn", **CreateFunction extras) -> function name."""
+
+    def factory(prefix: str = "fn", **extra) -> str:
+        name = unique_name(prefix)
+        resp = create_function(lam, name, **extra)
+        assert resp["ResponseMetadata"]["HTTPStatusCode"] == 201, resp
+        return name
+
+    return factory
+
+
+@pytest.fixture
+def fn(make_function) -> str:
+    """One fresh function for the test."""
+    return make_function()
+
+
+class CliResult:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    @property
+    def json(self):
+        return json.loads(self.stdout)
+
+    def __repr__(self):
+        return f"CliResult(rc={self.returncode}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+@pytest.fixture(scope="session")
+def cli_env(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli-home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_CONFIG_FILE=str(home / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+        AWS_MAX_ATTEMPTS="1",
+        AWS_EC2_METADATA_DISABLED="true",
+        HOME=str(home),
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def aws_cli(endpoint, cli_env):
+    """aws_cli("get-event-source-mapping", "--uuid", u) -> CliResult (no exception on failure)."""
+
+    def run(*args: str, timeout: float = 60) -> CliResult:
+        cmd = [
+            sys.executable,
+            "-m",
+            "awscli",
+            "lambda",
+            *args,
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            REGION,
+            "--output",
+            "json",
+        ]
+        proc = subprocess.run(cmd, env=cli_env, capture_output=True, text=True, timeout=timeout)
+        return CliResult(proc)
+
+    return run
+
+
+@pytest.fixture
+def server_factory(sluice_bin, fn_server, tmp_path):
+    """server_factory(data_dir) -> unstarted SluiceServer with its own config and logs."""
+    servers = []
+    config = write_config(tmp_path / "private-sluice.toml", fn_server)
+
+    def factory(data_dir: Path) -> SluiceServer:
+        server = SluiceServer(sluice_bin, data_dir, config, tmp_path / f"logs-{len(servers)}")
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.kill()

@@ -1,0 +1,41 @@
+//! CreateEventSourceMapping: `POST /2015-03-31/event-source-mappings/` → 202.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sluice_core::mapping::{CreateRequest, EventSourceMapping, MappingError, validate};
+
+use crate::AppState;
+use crate::lambda::model::mapping_json;
+use crate::lambda::{StoreCatalog, blocking, now_ms, parse_json};
+use crate::protocol::rest_json::LambdaError;
+
+pub async fn handle(State(app): State<AppState>, body: Bytes) -> Result<Response, LambdaError> {
+    let req: CreateRequest = parse_json(&body)?;
+    let mapping = blocking(move || create(&app, &req)).await??;
+    Ok((StatusCode::ACCEPTED, axum::Json(mapping)).into_response())
+}
+
+/// Validates, checks for a duplicate and stores atomically; returns the response body.
+pub fn create(app: &AppState, req: &CreateRequest) -> Result<serde_json::Value, LambdaError> {
+    let m = plan(app, req)?;
+    Ok(mapping_json(&m, &app.scope, false))
+}
+
+/// The mapping as stored, for callers (the config file) that want the record.
+pub fn plan(app: &AppState, req: &CreateRequest) -> Result<EventSourceMapping, LambdaError> {
+    let catalog = StoreCatalog::load(&app.store)?;
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let m = validate::plan_create(req, &app.scope, &catalog, uuid, now_ms())?;
+    let mapping_arn = app.scope.mapping_arn(&m.uuid);
+    let tags = req.tags.as_ref().map(|t| (mapping_arn.as_str(), t));
+    let inserted = app.store.insert_mapping(&m, tags, |existing| {
+        existing.source.as_str() == m.source.as_str() && existing.function_arn == m.function_arn
+    })?;
+    if let Err(existing) = inserted {
+        return Err(MappingError::Conflict(existing.conflict_message(&m.function_name)).into());
+    }
+    tracing::info!(mapping_id = %m.uuid, source = %m.source, function = %m.function_arn, "Event source mapping created.");
+    Ok(m)
+}

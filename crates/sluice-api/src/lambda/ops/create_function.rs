@@ -1,0 +1,262 @@
+//! CreateFunction: `POST /2015-03-31/functions` → 201 `FunctionConfiguration`.
+//!
+//! Code arrives as `Code.ZipFile` (base64 in JSON). The archive is written, fsync'd and
+//! content-addressed under the function's folder before the record commits, so an answered
+//! CreateFunction survives a crash and a refused one never touches a live function's code.
+//! Running zip code (unpacking, runtimes) comes with the functions work; until then such a
+//! function is stored and described, and Invoke says plainly that it cannot run it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+use sluice_core::arn::FunctionRef;
+use sluice_core::function::{FunctionCode, FunctionOrigin, FunctionRecord};
+use sluice_core::mapping::MappingError;
+use sluice_core::mapping::validate::tag_constraints;
+
+use crate::AppState;
+use crate::lambda::model::{function_configuration, function_timestamp, sha256_b64};
+use crate::lambda::{blocking, code_path, now_ms, parse_json};
+use crate::protocol::rest_json::{LambdaCode, LambdaError};
+
+/// Largest zipped archive Lambda accepts through the API.
+pub const MAX_ZIP: usize = 50 * 1024 * 1024;
+/// Largest CreateFunction request body.
+pub const MAX_REQUEST: usize = 69_905_067;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CodeInput {
+    pub zip_file: Option<String>,
+    #[serde(rename = "S3Bucket")]
+    pub s3_bucket: Option<String>,
+    pub image_uri: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnvironmentInput {
+    pub variables: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateFunctionRequest {
+    pub function_name: Option<String>,
+    pub role: Option<String>,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub code: Option<CodeInput>,
+    pub description: Option<String>,
+    pub timeout: Option<i64>,
+    pub memory_size: Option<i64>,
+    pub environment: Option<EnvironmentInput>,
+    pub package_type: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+fn role_ok(role: &str) -> bool {
+    let Some(rest) = role.strip_prefix("arn:") else {
+        return false;
+    };
+    let mut parts = rest.splitn(5, ':');
+    let (Some(partition), Some("iam"), Some(""), Some(account), Some(res)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    partition.starts_with("aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && res.starts_with("role")
+        && res.len() > 5
+}
+
+pub async fn handle(State(app): State<AppState>, body: Bytes) -> Result<Response, LambdaError> {
+    if body.len() > MAX_REQUEST {
+        return Err(LambdaError::new(
+            LambdaCode::RequestTooLarge,
+            format!(
+                "Request must be smaller than {MAX_REQUEST} bytes for the CreateFunction operation"
+            ),
+        ));
+    }
+    let req: CreateFunctionRequest = parse_json(&body)?;
+    let out = blocking(move || create(&app, req)).await??;
+    Ok((StatusCode::CREATED, axum::Json(out)).into_response())
+}
+
+fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Value, LambdaError> {
+    let mut v = Vec::new();
+    let null = |m: &str| {
+        format!("Value null at '{m}' failed to satisfy constraint: Member must not be null")
+    };
+    if req.function_name.is_none() {
+        v.push(null("functionName"));
+    }
+    if req.role.is_none() {
+        v.push(null("role"));
+    }
+    if req.code.is_none() {
+        v.push(null("code"));
+    }
+    if let Some(role) = &req.role
+        && !role_ok(role)
+    {
+        v.push(format!(
+            "Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
+        ));
+    }
+    if let Some(t) = req.timeout
+        && t < 1
+    {
+        v.push(format!("Value '{t}' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1"));
+    }
+    if let Some(m) = req.memory_size
+        && !(128..=10_240).contains(&m)
+    {
+        let bound = if m < 128 {
+            "greater than or equal to 128"
+        } else {
+            "less than or equal to 10240"
+        };
+        v.push(format!("Value '{m}' at 'memorySize' failed to satisfy constraint: Member must have value {bound}"));
+    }
+    if let Some(tags) = &req.tags {
+        tag_constraints(&mut v, tags.iter());
+    }
+    if !v.is_empty() {
+        return Err(MappingError::Validation(v).into());
+    }
+    let given = req.function_name.unwrap_or_default();
+    let name = match FunctionRef::parse(&given) {
+        Some(f) if f.qualifier.is_none() && !f.is_foreign(&app.scope) => f.name,
+        _ => {
+            return Err(MappingError::Validation(vec![format!(
+                "Value '{given}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}}:)?(\\d{{12}}:)?(function:)?([a-zA-Z0-9-_]+)"
+            )])
+            .into());
+        }
+    };
+    if name.chars().count() > 64 {
+        return Err(LambdaError::invalid(format!(
+            "1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64"
+        )));
+    }
+    if let Some(t) = req.timeout
+        && t > 900
+    {
+        return Err(LambdaError::invalid(format!(
+            "Value {t} for parameter Timeout is invalid. The maximum value is 900 seconds."
+        )));
+    }
+    if req.package_type.as_deref().is_some_and(|p| p != "Zip") {
+        return Err(LambdaError::invalid(
+            "Sluice runs Zip packages only; container images are not supported.",
+        ));
+    }
+    let code = req.code.unwrap_or_default();
+    if code.s3_bucket.is_some() || code.image_uri.is_some() {
+        return Err(LambdaError::invalid(
+            "Sluice accepts function code as Code.ZipFile only (no S3 or container image).",
+        ));
+    }
+    let Some(zip_b64) = code.zip_file else {
+        return Err(LambdaError::invalid(
+            "Please provide a source for function code.",
+        ));
+    };
+    let zip = base64::engine::general_purpose::STANDARD
+        .decode(zip_b64.trim())
+        .map_err(|_| {
+            LambdaError::invalid(
+                "Could not unzip uploaded file. Please check your file, then try to upload again.",
+            )
+        })?;
+    if zip.len() > MAX_ZIP {
+        return Err(LambdaError::new(
+            LambdaCode::RequestTooLarge,
+            format!(
+                "Request must be smaller than {MAX_REQUEST} bytes for the CreateFunction operation"
+            ),
+        ));
+    }
+    if !(zip.starts_with(b"PK\x03\x04") || zip.starts_with(b"PK\x05\x06")) {
+        return Err(LambdaError::invalid(
+            "Could not unzip uploaded file. Please check your file, then try to upload again.",
+        ));
+    }
+
+    let now = now_ms();
+    let sha = sha256_b64(&zip);
+    let record = FunctionRecord {
+        name: name.clone(),
+        code: FunctionCode::Zip {
+            sha256: sha.clone(),
+            size: zip.len() as u64,
+        },
+        origin: FunctionOrigin::Api,
+        runtime: req.runtime,
+        handler: req.handler,
+        role: req.role.unwrap_or_default(),
+        description: req.description.unwrap_or_default(),
+        timeout: Duration::from_secs(req.timeout.map_or(3, |t| t.unsigned_abs())),
+        memory_size: req.memory_size.map_or(FunctionRecord::DEFAULT_MEMORY, |m| {
+            u32::try_from(m).unwrap_or(FunctionRecord::DEFAULT_MEMORY)
+        }),
+        environment: req
+            .environment
+            .and_then(|e| e.variables)
+            .unwrap_or_default(),
+        last_modified: function_timestamp(now),
+        revision_id: uuid::Uuid::new_v4().to_string(),
+    };
+    if app.store.get_function(&name)?.is_some() {
+        return Err(conflict(&name));
+    }
+    write_durably(&code_path(&app.data_dir, &name, &sha), &zip)?;
+    if !app.store.create_function(&record)? {
+        return Err(conflict(&name));
+    }
+    if let Some(tags) = req.tags.filter(|t| !t.is_empty()) {
+        app.store
+            .update_tags(&app.scope.function_arn(&name), |t| t.extend(tags))?;
+    }
+    tracing::info!(function = %name, "Function created.");
+    Ok(function_configuration(&record, &app.scope))
+}
+
+fn conflict(name: &str) -> LambdaError {
+    LambdaError::new(
+        LambdaCode::ResourceConflict,
+        format!("Function already exist: {name}"),
+    )
+}
+
+/// Writes `bytes` to `path` through a temporary file, fsync'd, then renamed into place.
+fn write_durably(path: &std::path::Path, bytes: &[u8]) -> Result<(), LambdaError> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| LambdaError::internal(&"code path has no parent"))?;
+    std::fs::create_dir_all(dir).map_err(|e| LambdaError::internal(&e))?;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(|e| LambdaError::internal(&e))?;
+    f.write_all(bytes).map_err(|e| LambdaError::internal(&e))?;
+    f.sync_all().map_err(|e| LambdaError::internal(&e))?;
+    std::fs::rename(&tmp, path).map_err(|e| LambdaError::internal(&e))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| LambdaError::internal(&e))?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Invoke: `POST /2015-03-31/functions/{FunctionName}/invocations[?Qualifier=]`.
+//!
+//! `X-Amz-Invocation-Type`: `RequestResponse` (200, the function's result;
+//! `X-Amz-Function-Error: Unhandled` when it failed), `Event` (202, runs in the background),
+//! `DryRun` (204, checks only). `X-Amz-Log-Type: Tail` returns the invocation's log lines,
+//! base64, in `X-Amz-Log-Result`.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use sluice_core::function::{Invocation, InvokeError, InvokeRequest};
+
+use super::{qualifier_param, resolve_function};
+use crate::AppState;
+use crate::lambda::blocking;
+use crate::protocol::request_id;
+use crate::protocol::rest_json::{LambdaCode, LambdaError};
+
+/// Largest synchronous invocation payload.
+pub const MAX_PAYLOAD: usize = 6_291_456;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InvocationType {
+    RequestResponse,
+    Event,
+    DryRun,
+}
+
+pub async fn handle(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, LambdaError> {
+    let kind = match headers
+        .get("x-amz-invocation-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("RequestResponse")
+    {
+        "RequestResponse" => InvocationType::RequestResponse,
+        "Event" => InvocationType::Event,
+        "DryRun" => InvocationType::DryRun,
+        other => {
+            return Err(LambdaError::new(
+                LambdaCode::Validation,
+                format!(
+                    "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+                ),
+            ));
+        }
+    };
+    let tail = headers
+        .get("x-amz-log-type")
+        .is_some_and(|v| v.as_bytes() == b"Tail");
+    if body.len() > MAX_PAYLOAD {
+        return Err(LambdaError::new(
+            LambdaCode::RequestTooLarge,
+            format!(
+                "{} byte payload is too large for the RequestResponse invocation type (limit {MAX_PAYLOAD} bytes)",
+                body.len()
+            ),
+        ));
+    }
+    let payload = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".to_vec()
+    } else {
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+            return Err(LambdaError::new(
+                LambdaCode::InvalidRequestContent,
+                format!(
+                    "Could not parse request body into json: Could not parse payload into json: {e}"
+                ),
+            ));
+        }
+        body.to_vec()
+    };
+    let qualifier = qualifier_param(query.as_deref());
+    let store = app.store.clone();
+    let scope = app.scope.clone();
+    let (function, function_arn) =
+        blocking(move || resolve_function(&store, &scope, &name, qualifier.as_deref())).await??;
+    let request = InvokeRequest {
+        timeout: function.timeout,
+        function,
+        function_arn,
+        payload,
+    };
+    match kind {
+        InvocationType::DryRun => Ok(StatusCode::NO_CONTENT.into_response()),
+        InvocationType::Event => {
+            let guard = app.in_flight.start();
+            let invoker = app.invoker.clone();
+            tokio::spawn(async move {
+                let _guard = guard;
+                let name = request.function.name.clone();
+                match invoker.invoke(request).await {
+                    Ok(Invocation::Ok(_)) => {
+                        tracing::debug!(function = %name, "Asynchronous invocation succeeded.");
+                    }
+                    Ok(Invocation::FunctionError { error_type, .. }) => {
+                        tracing::warn!(function = %name, %error_type, "Asynchronous invocation failed.");
+                    }
+                    Err(e) => {
+                        tracing::warn!(function = %name, error = %e, "Asynchronous invocation could not run.")
+                    }
+                }
+            });
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        InvocationType::RequestResponse => {
+            let request_id = request_id();
+            let memory = request.function.memory_size;
+            let started = Instant::now();
+            let outcome = app.invoker.invoke(request).await;
+            let elapsed = started.elapsed();
+            let (body, error) = match outcome {
+                Ok(Invocation::Ok(b)) => (b, None),
+                Ok(Invocation::FunctionError { payload, .. }) => (payload, Some("Unhandled")),
+                Err(e @ InvokeError::Unsupported(..)) => {
+                    return Err(LambdaError::new(
+                        LambdaCode::ResourceNotReady,
+                        e.to_string(),
+                    ));
+                }
+                Err(e @ InvokeError::Unreachable(..)) => {
+                    return Err(LambdaError::new(
+                        LambdaCode::ResourceNotReady,
+                        e.to_string(),
+                    ));
+                }
+            };
+            let mut resp = (StatusCode::OK, body).into_response();
+            let h = resp.headers_mut();
+            h.insert("content-type", HeaderValue::from_static("application/json"));
+            h.insert(
+                "x-amz-executed-version",
+                HeaderValue::from_static("$LATEST"),
+            );
+            if let Some(e) = error {
+                h.insert("x-amz-function-error", HeaderValue::from_static(e));
+            }
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                h.insert("x-amzn-RequestId", v);
+            }
+            if tail {
+                let ms = elapsed.as_secs_f64() * 1000.0;
+                let log = format!(
+                    "START RequestId: {request_id} Version: $LATEST\nEND RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory} MB\tMax Memory Used: {memory} MB\t\n",
+                    ms.ceil() as u64
+                );
+                let b64 = base64::engine::general_purpose::STANDARD.encode(log.as_bytes());
+                if let Ok(v) = HeaderValue::from_str(&b64) {
+                    h.insert("x-amz-log-result", v);
+                }
+            }
+            Ok(resp)
+        }
+    }
+}

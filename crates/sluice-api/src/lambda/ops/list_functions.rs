@@ -1,0 +1,52 @@
+//! ListFunctions: `GET /2015-03-31/functions/?Marker=&MaxItems=` → `{Functions, NextMarker}`;
+//! at most 50 per page, in name order; `Marker` is the last name of the previous page.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sluice_core::mapping::MappingError;
+
+use crate::AppState;
+use crate::lambda::blocking;
+use crate::lambda::model::function_configuration;
+use crate::protocol::form_pairs;
+use crate::protocol::rest_json::LambdaError;
+
+pub const PAGE_MAX: usize = 50;
+
+pub async fn handle(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, LambdaError> {
+    let pairs = form_pairs(query.as_deref().unwrap_or(""));
+    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let marker = get("Marker");
+    let page_size = match get("MaxItems").map(|m| m.parse::<i64>()) {
+        None => PAGE_MAX,
+        Some(Ok(n)) if (1..=10_000).contains(&n) => {
+            usize::try_from(n).unwrap_or(PAGE_MAX).min(PAGE_MAX)
+        }
+        Some(_) => {
+            return Err(MappingError::Validation(vec![format!(
+                "Value '{}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000",
+                get("MaxItems").unwrap_or_default()
+            )])
+            .into());
+        }
+    };
+    let store = app.store.clone();
+    let all = blocking(move || store.list_functions()).await??;
+    let mut rest = all
+        .iter()
+        .filter(|f| marker.as_deref().is_none_or(|m| f.name.as_str() > m));
+    let page: Vec<_> = rest.by_ref().take(page_size).collect();
+    let mut body = json!({
+        "Functions": page.iter().map(|f| function_configuration(f, &app.scope)).collect::<Vec<_>>(),
+    });
+    if rest.next().is_some()
+        && let Some(last) = page.last()
+    {
+        body["NextMarker"] = json!(last.name);
+    }
+    Ok(axum::Json(body).into_response())
+}

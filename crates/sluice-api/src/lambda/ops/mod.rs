@@ -1,0 +1,55 @@
+//! One file per Lambda operation: its input, its checks, its handler.
+
+pub mod create_event_source_mapping;
+pub mod create_function;
+pub mod delete_event_source_mapping;
+pub mod delete_function;
+pub mod get_event_source_mapping;
+pub mod get_function;
+pub mod get_function_configuration;
+pub mod invoke;
+pub mod list_event_source_mappings;
+pub mod list_functions;
+pub mod list_tags;
+pub mod tag_resource;
+pub mod untag_resource;
+pub mod update_event_source_mapping;
+
+use sluice_core::arn::{FunctionRef, Scope};
+use sluice_core::function::FunctionRecord;
+use sluice_store::MetaStore;
+
+use super::function_not_found;
+use crate::protocol::rest_json::LambdaError;
+
+/// Resolves a `{FunctionName}` path parameter (name, partial or full ARN, with an optional
+/// qualifier, or a separate `Qualifier`) to the stored function.
+pub(crate) fn resolve_function(
+    store: &MetaStore,
+    scope: &Scope,
+    given: &str,
+    qualifier: Option<&str>,
+) -> Result<(FunctionRecord, String), LambdaError> {
+    let Some(mut f) = FunctionRef::parse(given) else {
+        return Err(function_not_found(&scope.function_arn(given)));
+    };
+    if f.qualifier.is_none() {
+        f.qualifier = qualifier.filter(|q| !q.is_empty()).map(str::to_owned);
+    }
+    let arn = f.qualified_arn(scope);
+    if f.is_foreign(scope) || f.qualifier.as_deref().is_some_and(|q| q != "$LATEST") {
+        return Err(function_not_found(&arn));
+    }
+    match store.get_function(&f.name)? {
+        Some(record) => Ok((record, arn)),
+        None => Err(function_not_found(&arn)),
+    }
+}
+
+/// The `Qualifier` query parameter, if any.
+pub(crate) fn qualifier_param(query: Option<&str>) -> Option<String> {
+    crate::protocol::form_pairs(query.unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "Qualifier")
+        .map(|(_, v)| v)
+}

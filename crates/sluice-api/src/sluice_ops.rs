@@ -1,0 +1,100 @@
+//! Sluice's own endpoints (`/_sluice/...`) and the `POST /` dispatcher for the awsJson and
+//! query protocols.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+use crate::lambda::blocking;
+use crate::protocol::aws_json::{JsonError, JsonService};
+use crate::protocol::aws_query::QueryError;
+use crate::protocol::rest_json::LambdaError;
+use crate::protocol::{form_pairs, request_id, sigv4_service};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_sluice/health", get(health))
+        .route("/_sluice/sources", get(sources))
+        .route("/_sluice/functions/{name}/code", get(function_code))
+}
+
+/// 200 once the server serves: the listener is bound and the store is open before the
+/// router exists.
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Declared streams, queues, topics and table streams, with their ARNs.
+async fn sources(State(app): State<AppState>) -> Result<Response, LambdaError> {
+    let store = app.store.clone();
+    let list = blocking(move || store.list_sources()).await??;
+    let items: Vec<_> = list
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "Arn": s.arn,
+                "Kind": format!("{:?}", s.kind),
+                "Name": s.name,
+                "Attributes": s.attributes,
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "Sources": items })).into_response())
+}
+
+/// The zip of an API-deployed function (GetFunction's `Code.Location`).
+async fn function_code(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, LambdaError> {
+    let store = app.store.clone();
+    let dir = app.data_dir.clone();
+    let found = blocking(move || -> Result<Option<Vec<u8>>, LambdaError> {
+        let Some(f) = store.get_function(&name)? else {
+            return Ok(None);
+        };
+        let sluice_core::function::FunctionCode::Zip { sha256, .. } = &f.code else {
+            return Ok(None);
+        };
+        let path = crate::lambda::code_path(&dir, &name, sha256);
+        Ok(std::fs::read(path).ok())
+    })
+    .await??;
+    match found {
+        Some(bytes) => Ok(([("content-type", "application/zip")], bytes).into_response()),
+        None => Ok(StatusCode::NOT_FOUND.into_response()),
+    }
+}
+
+/// `POST /` (and any other unrouted request): awsJson by `X-Amz-Target`, query by `Action`.
+pub async fn dispatch_root(headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        return match JsonService::from_target(target) {
+            Some((service, op)) => JsonError::unknown_operation(service, op).into_response(),
+            None => JsonError {
+                status: StatusCode::BAD_REQUEST,
+                code: "UnknownOperationException".into(),
+                message: format!("Unknown target {target}."),
+                content_type: "application/x-amz-json-1.1",
+            }
+            .into_response(),
+        };
+    }
+    let form = std::str::from_utf8(&body)
+        .map(form_pairs)
+        .unwrap_or_default();
+    if let Some((_, action)) = form.iter().find(|(k, _)| k == "Action") {
+        let service = sigv4_service(&headers).unwrap_or_default();
+        tracing::debug!(%service, %action, "Query-protocol request for a service not served yet.");
+        return QueryError::invalid_action(action, request_id()).into_response();
+    }
+    LambdaError::new(
+        crate::protocol::rest_json::LambdaCode::ResourceNotFound,
+        "Unknown operation.",
+    )
+    .into_response()
+}

@@ -1,0 +1,128 @@
+//! The function registry's record and the [`Invoker`] seam.
+//!
+//! A function is either an HTTP endpoint (`url`), a local process speaking the Lambda
+//! Runtime API (`command`), or code deployed through the Lambda API (`zip`). The engine and
+//! the Invoke API reach all three through [`Invoker`]; a function error is an outcome
+//! ([`Invocation::FunctionError`]), never an `Err`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a function's code runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FunctionCode {
+    /// POST the event to this URL; a 2xx body is the result.
+    Url { url: String },
+    /// A local process speaking the Lambda Runtime API.
+    Command {
+        command: Vec<String>,
+        workdir: Option<String>,
+    },
+    /// A zip deployed through CreateFunction; the archive is kept in the data dir.
+    Zip {
+        /// Base64 SHA-256 of the archive, as `CodeSha256`.
+        sha256: String,
+        size: u64,
+    },
+}
+
+/// Where a function was declared: a restart re-reads the config file, not the API's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FunctionOrigin {
+    Config,
+    Api,
+}
+
+/// A function as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionRecord {
+    pub name: String,
+    pub code: FunctionCode,
+    pub origin: FunctionOrigin,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub role: String,
+    pub description: String,
+    pub timeout: Duration,
+    pub memory_size: u32,
+    pub environment: BTreeMap<String, String>,
+    /// `LastModified` as Lambda writes it: `2019-10-23T20:03:26.045+0000`.
+    pub last_modified: String,
+    pub revision_id: String,
+}
+
+impl FunctionRecord {
+    /// Default `timeout` of a function, as on Lambda.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+    /// Default `MemorySize`, as on Lambda.
+    pub const DEFAULT_MEMORY: u32 = 128;
+    /// The execution role Sluice reports for functions declared without one.
+    pub fn default_role(account: &str) -> String {
+        format!("arn:aws:iam::{account}:role/sluice-function")
+    }
+}
+
+/// One invocation, synchronous.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    pub function: FunctionRecord,
+    /// The invoked ARN, qualifier included.
+    pub function_arn: String,
+    pub payload: Vec<u8>,
+    pub timeout: Duration,
+}
+
+/// What the function did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    /// The function returned this result.
+    Ok(Vec<u8>),
+    /// The function failed (an error, a crash or a timeout); the payload is Lambda's
+    /// `{"errorMessage", "errorType"}` document.
+    FunctionError {
+        error_type: String,
+        payload: Vec<u8>,
+    },
+}
+
+impl Invocation {
+    /// A function error with Lambda's error document.
+    pub fn function_error(error_type: &str, message: &str) -> Self {
+        let doc = serde_json::json!({"errorMessage": message, "errorType": error_type});
+        Self::FunctionError {
+            error_type: error_type.to_owned(),
+            payload: doc.to_string().into_bytes(),
+        }
+    }
+}
+
+/// The function could not be run at all (not a function error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// The function's code kind cannot be run by this Sluice yet.
+    #[error("function {0} cannot be invoked: {1}")]
+    Unsupported(String, String),
+    /// The endpoint or process could not be reached; trying again may work.
+    #[error("function {0} is unreachable: {1}")]
+    Unreachable(String, String),
+}
+
+impl InvokeError {
+    /// True when the same invocation may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unreachable(..))
+    }
+}
+
+/// Boxed future returned by [`Invoker::invoke`].
+pub type InvokeFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Invocation, InvokeError>> + Send + 'a>>;
+
+/// Runs functions. Implemented by the worker (HTTP, Runtime API processes, Lambda Invoke).
+pub trait Invoker: Send + Sync {
+    fn invoke(&self, request: InvokeRequest) -> InvokeFuture<'_>;
+}

@@ -1,0 +1,332 @@
+//! Metadata: functions, event source mappings, tags and declared sources, in one redb file.
+//!
+//! Every table maps a string key to a JSON-encoded record. Every write is one redb
+//! transaction with immediate durability (fsync before commit returns), so a client that got
+//! a success answer never loses the change, even to `kill -9`. Read-modify-write operations
+//! (create-if-unique, update) run inside one write transaction, so two concurrent requests
+//! cannot both pass a uniqueness or state check.
+//!
+//! Writes are few and small (control-plane calls); keeping JSON values makes the file
+//! readable with any redb tool and lets records gain fields without a migration.
+//!
+//! After each committed mapping change the store bumps a [`tokio::sync::watch`] counter, so
+//! the coordinator wakes on change instead of polling.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sluice_core::function::FunctionRecord;
+use sluice_core::mapping::EventSourceMapping;
+use tokio::sync::watch;
+
+use crate::{DataDir, StoreError};
+
+const FUNCTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("functions");
+const MAPPINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("mappings");
+const TAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("tags");
+const SOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("sources");
+
+/// What kind of resource a declared source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SourceType {
+    KinesisStream,
+    SqsQueue,
+    SnsTopic,
+    DynamoDbStream,
+}
+
+/// A stream, queue, topic or table stream known to this Sluice. Until the embedded
+/// services land, these come from the config file; the control plane checks sources and
+/// destinations against them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    pub arn: String,
+    pub kind: SourceType,
+    pub name: String,
+    /// Kind-specific settings as declared (e.g. `shards`, `stream_view_type`).
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// The metadata store. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct MetaStore {
+    db: Arc<Database>,
+    changes: Arc<watch::Sender<u64>>,
+}
+
+impl std::fmt::Debug for MetaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetaStore").finish_non_exhaustive()
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    table: &'static str,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        table,
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing our own plain structs to JSON cannot fail (string keys, no custom impls).
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+impl MetaStore {
+    /// Opens (or creates) the metadata database of `dir`.
+    pub fn open(dir: &DataDir) -> Result<Self, StoreError> {
+        let path = dir.meta_path();
+        let db = match Database::create(&path) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(StoreError::InUse(dir.root().display().to_string()));
+            }
+            Err(e) => {
+                return Err(StoreError::Foreign(format!(
+                    "cannot open metadata database {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let txn = db.begin_write()?;
+        for def in [FUNCTIONS, MAPPINGS, TAGS, SOURCES] {
+            txn.open_table(def)?;
+        }
+        txn.commit()?;
+        let (tx, _) = watch::channel(0);
+        Ok(Self {
+            db: Arc::new(db),
+            changes: Arc::new(tx),
+        })
+    }
+
+    /// A receiver that changes after every committed mapping write.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn notify(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<&str, &[u8]>,
+        name: &'static str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(def)?;
+        match table.get(key)? {
+            Some(v) => decode(name, key, v.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn all<T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<&str, &[u8]>,
+        name: &'static str,
+    ) -> Result<Vec<T>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(def)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            out.push(decode(name, k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn put<T: Serialize>(
+        &self,
+        def: TableDefinition<&str, &[u8]>,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(def)?.insert(key, encode(value).as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn remove(&self, def: TableDefinition<&str, &[u8]>, key: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        let removed = txn.open_table(def)?.remove(key)?.is_some();
+        txn.commit()?;
+        Ok(removed)
+    }
+
+    // ---- functions ----
+
+    pub fn get_function(&self, name: &str) -> Result<Option<FunctionRecord>, StoreError> {
+        self.get(FUNCTIONS, "functions", name)
+    }
+
+    /// All functions, ordered by name.
+    pub fn list_functions(&self) -> Result<Vec<FunctionRecord>, StoreError> {
+        self.all(FUNCTIONS, "functions")
+    }
+
+    /// Stores `f`, replacing any function of that name.
+    pub fn put_function(&self, f: &FunctionRecord) -> Result<(), StoreError> {
+        self.put(FUNCTIONS, &f.name, f)
+    }
+
+    /// Stores `f` unless a function of that name exists; `false` if it does.
+    pub fn create_function(&self, f: &FunctionRecord) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(FUNCTIONS)?;
+            if table.get(f.name.as_str())?.is_some() {
+                return Ok(false);
+            }
+            table.insert(f.name.as_str(), encode(f).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(true)
+    }
+
+    /// Removes a function; `false` if there was none.
+    pub fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
+        self.remove(FUNCTIONS, name)
+    }
+
+    // ---- mappings ----
+
+    pub fn get_mapping(&self, uuid: &str) -> Result<Option<EventSourceMapping>, StoreError> {
+        self.get(MAPPINGS, "mappings", uuid)
+    }
+
+    /// All mappings, ordered by UUID.
+    pub fn list_mappings(&self) -> Result<Vec<EventSourceMapping>, StoreError> {
+        self.all(MAPPINGS, "mappings")
+    }
+
+    /// Inserts `m`, and its tags under `tags.0`, unless an existing mapping `conflicts`; then
+    /// returns that mapping and writes nothing.
+    pub fn insert_mapping(
+        &self,
+        m: &EventSourceMapping,
+        tags: Option<(&str, &BTreeMap<String, String>)>,
+        conflicts: impl Fn(&EventSourceMapping) -> bool,
+    ) -> Result<Result<(), EventSourceMapping>, StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(MAPPINGS)?;
+            for entry in table.iter()? {
+                let (k, v) = entry?;
+                let existing: EventSourceMapping = decode("mappings", k.value(), v.value())?;
+                if conflicts(&existing) {
+                    return Ok(Err(existing));
+                }
+            }
+            table.insert(m.uuid.as_str(), encode(m).as_slice())?;
+        }
+        if let Some((arn, tags)) = tags.filter(|(_, t)| !t.is_empty()) {
+            txn.open_table(TAGS)?.insert(arn, encode(tags).as_slice())?;
+        }
+        txn.commit()?;
+        self.notify();
+        Ok(Ok(()))
+    }
+
+    /// Reads, changes and writes one mapping atomically. `change` returns the new value, or
+    /// `None` to remove the mapping (its tags go with it). `Ok(None)` when there is no such
+    /// mapping; `Ok(Some(Err(e)))` when `change` refused.
+    pub fn modify_mapping<E>(
+        &self,
+        uuid: &str,
+        change: impl FnOnce(&EventSourceMapping) -> Result<Option<EventSourceMapping>, E>,
+    ) -> Result<Option<Result<Option<EventSourceMapping>, E>>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let outcome = {
+            let mut table = txn.open_table(MAPPINGS)?;
+            let current: EventSourceMapping = match table.get(uuid)? {
+                Some(v) => decode("mappings", uuid, v.value())?,
+                None => return Ok(None),
+            };
+            match change(&current) {
+                Err(e) => return Ok(Some(Err(e))),
+                Ok(Some(next)) => {
+                    table.insert(uuid, encode(&next).as_slice())?;
+                    Some(next)
+                }
+                Ok(None) => {
+                    table.remove(uuid)?;
+                    None
+                }
+            }
+        };
+        if outcome.is_none() {
+            let mut tags = txn.open_table(TAGS)?;
+            let keys: Vec<String> = tags
+                .iter()?
+                .filter_map(|e| e.ok())
+                .map(|(k, _)| k.value().to_owned())
+                .filter(|k| k.ends_with(&format!(":event-source-mapping:{uuid}")))
+                .collect();
+            for k in keys {
+                tags.remove(k.as_str())?;
+            }
+        }
+        txn.commit()?;
+        self.notify();
+        Ok(Some(Ok(outcome)))
+    }
+
+    // ---- tags ----
+
+    /// Tags of a resource ARN (empty when none).
+    pub fn get_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, StoreError> {
+        Ok(self.get(TAGS, "tags", arn)?.unwrap_or_default())
+    }
+
+    /// Applies `change` to a resource's tags atomically.
+    pub fn update_tags(
+        &self,
+        arn: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(TAGS)?;
+            let mut tags: BTreeMap<String, String> = match table.get(arn)? {
+                Some(v) => decode("tags", arn, v.value())?,
+                None => BTreeMap::new(),
+            };
+            change(&mut tags);
+            if tags.is_empty() {
+                table.remove(arn)?;
+            } else {
+                table.insert(arn, encode(&tags).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    // ---- sources ----
+
+    pub fn get_source(&self, arn: &str) -> Result<Option<SourceRecord>, StoreError> {
+        self.get(SOURCES, "sources", arn)
+    }
+
+    pub fn list_sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
+        self.all(SOURCES, "sources")
+    }
+
+    pub fn put_source(&self, s: &SourceRecord) -> Result<(), StoreError> {
+        self.put(SOURCES, &s.arn, s)
+    }
+}
+
+#[cfg(test)]
+mod tests;

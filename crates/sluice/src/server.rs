@@ -1,0 +1,106 @@
+//! Start and stop: data dir → store → config → listener → router and coordinator.
+//!
+//! The listener is bound only after the store is open and the config applied, so the first
+//! answer of `/_sluice/health` means everything is served. Shutdown stops accepting, lets
+//! in-flight requests and background invocations finish, stops the coordinator, and closes
+//! the store (every acknowledged write is already on disk).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sluice_api::{AppState, InFlight};
+use sluice_core::arn::Scope;
+use sluice_store::{DataDir, MetaStore};
+use sluice_worker::{Coordinator, FunctionInvoker, ShutdownSignal};
+use tokio::task::JoinHandle;
+
+use crate::config;
+
+/// What `sluice serve` is given.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub config: Option<PathBuf>,
+    pub region: String,
+    pub account_id: String,
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    signal: ShutdownSignal,
+    http: JoinHandle<std::io::Result<()>>,
+    coordinator: JoinHandle<()>,
+    in_flight: InFlight,
+}
+
+impl Server {
+    /// Opens the data dir, applies the config and starts serving.
+    pub async fn start(opts: Options) -> anyhow::Result<Self> {
+        let scope = Scope::new(opts.region.clone(), opts.account_id.clone());
+        let data_dir = opts.data_dir.clone();
+        let (dir, store) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let dir = DataDir::open(&data_dir)?;
+            let store = MetaStore::open(&dir)?;
+            Ok((dir, store))
+        })
+        .await??;
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", opts.listen))?;
+        let addr = listener.local_addr()?;
+        let in_flight = InFlight::default();
+        let app = AppState {
+            store: store.clone(),
+            data_dir: dir,
+            scope,
+            invoker: Arc::new(FunctionInvoker::new()),
+            endpoint: format!("http://{addr}"),
+            in_flight: in_flight.clone(),
+        };
+        if let Some(path) = &opts.config {
+            let file = config::ConfigFile::load(path)?;
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || file.apply(&app)).await??;
+        }
+
+        let (signal, shutdown) = ShutdownSignal::new();
+        let coordinator = tokio::spawn(Coordinator::new(store).run(shutdown.clone()));
+        let router = sluice_api::router(app);
+        let mut http_shutdown = shutdown;
+        let http = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { http_shutdown.recv().await })
+                .await
+        });
+        Ok(Self {
+            addr,
+            signal,
+            http,
+            coordinator,
+            in_flight,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port` of this server.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, finishes in-flight work, and returns once state is flushed.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.signal.fire();
+        self.http.await??;
+        self.coordinator.await?;
+        self.in_flight.idle().await;
+        Ok(())
+    }
+}
