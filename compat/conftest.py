@@ -8,6 +8,7 @@
                     values such as BatchSize=0 to the server).
 * ``aws_cli``     – runs ``python -m awscli lambda ... --endpoint-url ... --region us-east-1 --output json``.
 * ``function_server`` – in-test HTTP function (the config's ``echo`` function points at it).
+* ``wire``        – client recording raw response bodies (wire-format checks).
 * ``esm``         – creates mappings and deletes them (waiting until gone) at teardown.
 * ``make_function`` – creates uniquely named functions through CreateFunction.
 * ``server_factory`` – private (non-session) servers on their own data dirs.
@@ -30,6 +31,7 @@ from sluice_compat import (
     FunctionServer,
     MappingTracker,
     SluiceServer,
+    WireRecorder,
     config_toml,
     create_function,
     lambda_client,
@@ -97,6 +99,12 @@ def lam(endpoint):
 @pytest.fixture(scope="session")
 def lam_raw(endpoint):
     return lambda_client(endpoint, parameter_validation=False)
+
+
+@pytest.fixture
+def wire(endpoint) -> WireRecorder:
+    """A client (no client-side validation) whose raw response bodies are recorded."""
+    return WireRecorder(endpoint)
 
 
 @pytest.fixture

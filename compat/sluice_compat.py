@@ -565,3 +565,21 @@ class MappingTracker:
 
 def utc_now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
+
+
+class WireRecorder:
+    """A Lambda client that also keeps the raw (undecoded) response bodies."""
+
+    def __init__(self, endpoint: str):
+        self.client = lambda_client(endpoint, parameter_validation=False)
+        self.bodies: list = []
+        self.client.meta.events.register("before-parse.lambda.*", self._record)
+
+    def _record(self, response_dict=None, **_):
+        body = response_dict.get("body") if response_dict else None
+        if isinstance(body, (bytes, bytearray)):
+            self.bodies.append(bytes(body))
+
+    def last_json(self):
+        assert self.bodies, "no response recorded"
+        return json.loads(self.bodies[-1])

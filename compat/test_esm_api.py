@@ -604,3 +604,118 @@ def test_tags_unknown_mapping(lam):
     arn = esm_arn(str(uuidlib.uuid4()))
     expect_client_error(lambda: lam.list_tags(Resource=arn), "ResourceNotFoundException", 404)
     expect_client_error(lambda: lam.tag_resource(Resource=arn, Tags={"a": "b"}), "ResourceNotFoundException", 404)
+
+
+# ---------------------------------------------------------------------------
+# Update: removing optional settings (aws-semantics.md 1.1)
+# ---------------------------------------------------------------------------
+
+
+def test_update_enable_mapping_created_disabled(lam, esm, fn):
+    created = esm.create(FunctionName=fn, EventSourceArn=STREAM_ARN, StartingPosition="LATEST", Enabled=False)
+    assert created["State"] == "Disabled"
+    resp = lam.update_event_source_mapping(UUID=created["UUID"], Enabled=True)
+    assert status_of(resp) == 202
+    assert resp["State"] == "Enabling"
+    got = wait_state(lam, created["UUID"], "Enabled")
+    assert strip_volatile(got) == strip_volatile(created)
+
+
+def test_update_empty_filter_criteria_removes_filtering(lam, esm, fn):
+    pattern = json.dumps({"body": {"a": ["1"]}})
+    created = esm.create(FunctionName=fn, EventSourceArn=QUEUE_ARN, FilterCriteria={"Filters": [{"Pattern": pattern}]})
+    uuid = created["UUID"]
+    wait_state(lam, uuid, "Enabled")
+    lam.update_event_source_mapping(UUID=uuid, FilterCriteria={})
+    got = wait_state(lam, uuid, "Enabled")
+    assert "FilterCriteria" not in got
+    assert set(got) - {"ResponseMetadata"} == SQS_KEYS
+
+
+def test_update_empty_scaling_config_removes_it(lam, esm, fn):
+    created = esm.create(FunctionName=fn, EventSourceArn=QUEUE_ARN, ScalingConfig={"MaximumConcurrency": 5})
+    uuid = created["UUID"]
+    assert created["ScalingConfig"] == {"MaximumConcurrency": 5}
+    wait_state(lam, uuid, "Enabled")
+    lam.update_event_source_mapping(UUID=uuid, ScalingConfig={})
+    got = wait_state(lam, uuid, "Enabled")
+    assert "ScalingConfig" not in got
+    assert set(got) - {"ResponseMetadata"} == SQS_KEYS
+
+
+def test_update_empty_destination_removes_it(lam, esm, fn):
+    created = esm.create(
+        FunctionName=fn,
+        EventSourceArn=STREAM_ARN,
+        StartingPosition="LATEST",
+        DestinationConfig={"OnFailure": {"Destination": DLQ_ARN}},
+    )
+    uuid = created["UUID"]
+    wait_state(lam, uuid, "Enabled")
+    lam.update_event_source_mapping(UUID=uuid, DestinationConfig={"OnFailure": {"Destination": ""}})
+    got = wait_state(lam, uuid, "Enabled")
+    assert got["DestinationConfig"] == {"OnFailure": {}}
+
+
+def test_update_omitted_members_keep_values(lam, esm, fn):
+    created = esm.create(
+        FunctionName=fn,
+        EventSourceArn=STREAM_ARN,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=42,
+        MaximumRetryAttempts=7,
+        ParallelizationFactor=4,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    uuid = created["UUID"]
+    wait_state(lam, uuid, "Enabled")
+    lam.update_event_source_mapping(UUID=uuid, MaximumRecordAgeInSeconds=300)
+    got = wait_state(lam, uuid, "Enabled")
+    expected = strip_volatile(created)
+    expected["MaximumRecordAgeInSeconds"] = 300
+    assert strip_volatile(got) == expected
+
+
+@pytest.mark.parametrize(
+    "max_items,message",
+    [
+        (
+            0,
+            "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1",
+        ),
+        (
+            10001,
+            "1 validation error detected: Value '10001' at 'maxItems' failed to satisfy constraint: "
+            "Member must have value less than or equal to 10000",
+        ),
+    ],
+)
+def test_list_max_items_out_of_range(lam_raw, max_items, message):
+    expect_client_error(
+        lambda: lam_raw.list_event_source_mappings(MaxItems=max_items), "ValidationException", 400, message
+    )
+
+
+def test_list_returns_at_most_100_per_page(lam, esm, make_function):
+    sources = [
+        (QUEUE_ARN, {}),
+        (FIFO_QUEUE_ARN, {}),
+        (DLQ_ARN, {}),
+        (STREAM_ARN, {"StartingPosition": "LATEST"}),
+        (DDB_STREAM_ARN, {"StartingPosition": "LATEST"}),
+    ]
+    ours = set()
+    for _ in range(21):
+        name = make_function()
+        for arn, extra in sources:
+            ours.add(esm.create(FunctionName=name, EventSourceArn=arn, **extra)["UUID"])
+    first = lam.list_event_source_mappings(MaxItems=1000)
+    assert len(first["EventSourceMappings"]) == 100
+    assert first.get("NextMarker")
+    default = lam.list_event_source_mappings()
+    assert len(default["EventSourceMappings"]) == 100
+    assert default.get("NextMarker")
+    everything = list_all_uuids(lam)
+    assert len(everything) == len(set(everything))
+    assert ours <= set(everything)

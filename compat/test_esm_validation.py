@@ -602,3 +602,33 @@ def test_scaling_config_on_stream_rejected(rejected, fn, source_arn):
         StartingPosition="LATEST",
         ScalingConfig={"MaximumConcurrency": 2},
     )
+
+
+# ---------------------------------------------------------------------------
+# Update re-runs the Create validation (ground truth 1.2, "Update validation")
+# ---------------------------------------------------------------------------
+
+
+def test_v3_on_update_unknown_function(lam, esm, fn):
+    ready = _ready_mapping(lam, esm, fn)
+    _assert_update_rejected(
+        lam, lam, ready["UUID"], IPVE, 400, MSG_NO_FUNCTION, FunctionName=unique_name("missing")
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"MaximumRetryAttempts": 3}, id="retries"),
+        pytest.param({"ParallelizationFactor": 2}, id="parallelization"),
+        pytest.param({"DestinationConfig": {"OnFailure": {"Destination": DLQ_ARN}}}, id="destination"),
+    ],
+)
+def test_stream_only_settings_on_sqs_update_rejected(lam, esm, fn, changes):
+    ready = _ready_mapping(lam, esm, fn)
+    _assert_update_rejected(lam, lam, ready["UUID"], IPVE, 400, None, **changes)
+
+
+def test_record_age_below_60_on_update_rejected(lam, esm, fn):
+    ready = _ready_mapping(lam, esm, fn, STREAM_ARN, StartingPosition="LATEST")
+    _assert_update_rejected(lam, lam, ready["UUID"], IPVE, 400, None, MaximumRecordAgeInSeconds=30)

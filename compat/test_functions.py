@@ -285,3 +285,21 @@ def test_deleting_function_keeps_mapping(lam, esm, fn, source_arn, extra):
     deleted = lam.delete_event_source_mapping(UUID=uuid)
     assert status_of(deleted) == 202
     assert deleted["State"] == "Deleting"
+
+
+def test_invoke_non_json_payload(lam, function_server):
+    expect_client_error(
+        lambda: lam.invoke(FunctionName=URL_FUNCTION, Payload=b"not json"), "InvalidRequestContentException", 400
+    )
+    assert function_server.requests == []
+
+
+def test_list_functions_returns_at_most_50_per_page(lam):
+    for _ in range(51):
+        create_function(lam, unique_name("bulk"))
+    resp = lam.list_functions(MaxItems=1000)
+    assert len(resp["Functions"]) == 50
+    assert resp.get("NextMarker")
+    default = lam.list_functions()
+    assert len(default["Functions"]) == 50
+    assert default.get("NextMarker")

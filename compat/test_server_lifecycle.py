@@ -183,3 +183,28 @@ def test_bad_data_dir_is_rejected(server_factory, tmp_path):
     assert stat_after.st_size == stat_before.st_size
     assert oct(stat_after.st_mode) == oct(stat_before.st_mode)
     assert sorted(p.name for p in foreign.iterdir()) == listing_before
+
+
+def test_missing_data_dir_is_created(server_factory, tmp_path):
+    target = tmp_path / "does" / "not" / "exist"
+    server = server_factory(target).start()
+    lam = server.client()
+    assert lam.list_event_source_mappings()["EventSourceMappings"] == []
+    assert target.is_dir()
+    assert server.stop() == 0
+
+
+def test_data_dir_in_use_is_refused(server_factory, data_dir):
+    first = server_factory(data_dir).start()
+    second = server_factory(data_dir)
+    proc = second.spawn()
+    try:
+        rc = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        second.kill()
+        pytest.fail("a second server started on a data dir already in use")
+    assert rc != 0
+    assert second.stderr_text().strip()
+    # the first server is unaffected
+    assert first.client().list_event_source_mappings()["EventSourceMappings"] == []
+    assert first.stop() == 0

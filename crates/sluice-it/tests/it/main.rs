@@ -1,0 +1,8 @@
+//! Sluice driven by the AWS SDK for Rust: the server starts in process on 127.0.0.1:0 with
+//! a temporary data dir, and every call goes over HTTP through `aws-sdk-lambda`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+mod lambda_esm;
+mod lambda_functions;
