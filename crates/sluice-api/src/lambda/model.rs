@@ -174,3 +174,6 @@ pub fn function_timestamp(ms: u64) -> String {
         ms % 1000
     )
 }
+
+#[cfg(test)]
+mod tests;

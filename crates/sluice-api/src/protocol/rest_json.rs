@@ -146,3 +146,50 @@ impl IntoResponse for LambdaError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_use_each_exception_casing() {
+        let cases = [
+            (
+                LambdaCode::ResourceNotFound,
+                404,
+                r#"{"Type":"User","Message":"m"}"#,
+            ),
+            (
+                LambdaCode::InvalidParameterValue,
+                400,
+                r#"{"Type":"User","message":"m"}"#,
+            ),
+            (
+                LambdaCode::ResourceConflict,
+                409,
+                r#"{"Type":"User","message":"m"}"#,
+            ),
+            (
+                LambdaCode::ResourceInUse,
+                400,
+                r#"{"Type":"User","Message":"m"}"#,
+            ),
+            (LambdaCode::Validation, 400, r#"{"message":"m"}"#),
+            (
+                LambdaCode::Service,
+                500,
+                r#"{"Type":"Service","Message":"m"}"#,
+            ),
+        ];
+        for (code, status, body) in cases {
+            let e = LambdaError::new(code, "m");
+            assert_eq!(e.code.status().as_u16(), status, "{code:?}");
+            assert_eq!(e.body().to_string(), body, "{code:?}");
+            let resp = e.into_response();
+            assert_eq!(
+                resp.headers().get("x-amzn-ErrorType").map(|v| v.as_bytes()),
+                Some(code.name().as_bytes())
+            );
+        }
+    }
+}

@@ -36,7 +36,10 @@ impl FakeFunction {
                 async move {
                     g.received.lock().unwrap().push(body.clone());
                     let status = g.status.lock().unwrap().unwrap_or(200);
-                    (StatusCode::from_u16(status).unwrap(), format!("{{\"got\":{body}}}"))
+                    (
+                        StatusCode::from_u16(status).unwrap(),
+                        format!("{{\"got\":{body}}}"),
+                    )
                 }
             }),
         );
@@ -138,7 +141,12 @@ pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
 pub async fn wait_state(client: &aws_sdk_lambda::Client, uuid: &str, state: &str) {
     // Each Get is a full round trip; the coordinator settles within a few of them.
     for _ in 0..2000 {
-        let got = client.get_event_source_mapping().uuid(uuid).send().await.unwrap();
+        let got = client
+            .get_event_source_mapping()
+            .uuid(uuid)
+            .send()
+            .await
+            .unwrap();
         if got.state() == Some(state) {
             return;
         }

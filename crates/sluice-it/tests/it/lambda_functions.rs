@@ -19,7 +19,11 @@ async fn functions_are_created_listed_and_deleted() {
         .runtime(Runtime::Python312)
         .handler("index.handler")
         .timeout(30)
-        .code(FunctionCode::builder().zip_file(Blob::new(minimal_zip())).build())
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(minimal_zip()))
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -33,7 +37,11 @@ async fn functions_are_created_listed_and_deleted() {
         .create_function()
         .function_name("api-fn")
         .role("arn:aws:iam::000000000000:role/lambda-role")
-        .code(FunctionCode::builder().zip_file(Blob::new(minimal_zip())).build())
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(minimal_zip()))
+                .build(),
+        )
         .send()
         .await
         .unwrap_err();
@@ -51,8 +59,17 @@ async fn functions_are_created_listed_and_deleted() {
         .collect();
     assert_eq!(names, ["api-fn", "echo", "other"]);
 
-    c.delete_function().function_name("api-fn").send().await.unwrap();
-    let e = c.get_function().function_name("api-fn").send().await.unwrap_err();
+    c.delete_function()
+        .function_name("api-fn")
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .get_function()
+        .function_name("api-fn")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Some("ResourceNotFoundException"));
     assert_eq!(
         e.message(),
@@ -75,10 +92,16 @@ async fn invoke_runs_url_functions() {
         .unwrap();
     assert_eq!(out.status_code(), 200);
     assert_eq!(out.function_error(), None);
-    assert_eq!(out.payload().unwrap().as_ref(), br#"{"got":{"hello":"world"}}"#);
+    assert_eq!(
+        out.payload().unwrap().as_ref(),
+        br#"{"got":{"hello":"world"}}"#
+    );
     assert_eq!(out.executed_version(), Some("$LATEST"));
     assert!(out.log_result().is_some());
-    assert_eq!(f.received.lock().unwrap().as_slice(), [r#"{"hello":"world"}"#]);
+    assert_eq!(
+        f.received.lock().unwrap().as_slice(),
+        [r#"{"hello":"world"}"#]
+    );
 
     *f.status.lock().unwrap() = Some(500);
     let out = c
@@ -99,6 +122,11 @@ async fn invoke_runs_url_functions() {
         .unwrap();
     assert_eq!(dry.status_code(), 204);
 
-    let e = c.invoke().function_name("missing").send().await.unwrap_err();
+    let e = c
+        .invoke()
+        .function_name("missing")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Some("ResourceNotFoundException"));
 }

@@ -23,8 +23,20 @@ pub async fn handle(
     let req: UpdateRequest = parse_json(&body)?;
     let out = blocking(move || -> Result<_, LambdaError> {
         let catalog = StoreCatalog::load(&app.store)?;
+        let others = app.store.list_mappings()?;
         let changed = app.store.modify_mapping(&uuid, |current| {
-            validate::plan_update(current, &req, &app.scope, &catalog, now_ms()).map(Some)
+            let next = validate::plan_update(current, &req, &app.scope, &catalog, now_ms())?;
+            // Pointing a mapping at another function must not make it a duplicate.
+            if next.function_arn != current.function_arn
+                && let Some(existing) = others.iter().find(|o| {
+                    o.uuid != current.uuid
+                        && o.source.as_str() == next.source.as_str()
+                        && o.function_arn == next.function_arn
+                })
+            {
+                return Err(MappingError::Conflict(existing.conflict_message(&next.function_name)));
+            }
+            Ok(Some(next))
         })?;
         match changed {
             None => Err(LambdaError::not_found(NOT_FOUND)),
