@@ -12,6 +12,9 @@
 * ``esm``         – creates mappings and deletes them (waiting until gone) at teardown.
 * ``make_function`` – creates uniquely named functions through CreateFunction.
 * ``server_factory`` – private (non-session) servers on their own data dirs.
+* ``kin`` / ``kin_raw`` – boto3 Kinesis clients (no retries; ``kin_raw`` without client-side validation).
+* ``make_stream`` – creates uniquely named Kinesis streams and deletes them at teardown.
+* ``kinesis_cli`` – runs ``python -m awscli kinesis ... --endpoint-url ... --region us-east-1 --output json``.
 
 Binary: env ``SLUICE_BIN``, default ``<repo>/target/debug/sluice``.
 """
@@ -34,6 +37,7 @@ from sluice_compat import (
     WireRecorder,
     config_toml,
     create_function,
+    kinesis_client,
     lambda_client,
     unique_name,
 )
@@ -201,3 +205,65 @@ def server_factory(sluice_bin, fn_server, tmp_path):
     yield factory
     for server in servers:
         server.kill()
+
+
+@pytest.fixture(scope="session")
+def kin(endpoint):
+    return kinesis_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def kin_raw(endpoint):
+    return kinesis_client(endpoint, parameter_validation=False)
+
+
+@pytest.fixture
+def make_stream(kin):
+    """make_stream(shards=1, prefix="ks", name=None, **CreateStream extras) -> stream name.
+
+    shards=None omits ShardCount (ON_DEMAND). Streams are deleted (consumers included) at teardown.
+    """
+    from botocore.exceptions import ClientError
+
+    names = []
+
+    def factory(shards: int | None = 1, prefix: str = "ks", name: str | None = None, **extra) -> str:
+        name = name or unique_name(prefix)
+        params = dict(StreamName=name, **extra)
+        if shards is not None:
+            params["ShardCount"] = shards
+        kin.create_stream(**params)
+        names.append(name)
+        return name
+
+    yield factory
+    for name in names:
+        try:
+            kin.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+
+
+@pytest.fixture(scope="session")
+def kinesis_cli(endpoint, cli_env):
+    """kinesis_cli("describe-stream", "--stream-name", s) -> CliResult (no exception on failure)."""
+
+    def run(*args: str, timeout: float = 60) -> CliResult:
+        cmd = [
+            sys.executable,
+            "-m",
+            "awscli",
+            "kinesis",
+            *args,
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            REGION,
+            "--output",
+            "json",
+        ]
+        proc = subprocess.run(cmd, env=cli_env, capture_output=True, text=True, timeout=timeout)
+        return CliResult(proc)
+
+    return run

@@ -583,3 +583,141 @@ class WireRecorder:
     def last_json(self):
         assert self.bodies, "no response recorded"
         return json.loads(self.bodies[-1])
+
+
+# ---------------------------------------------------------------------------
+# Embedded Kinesis (JSON 1.1). Oracle: aws-semantics.md section 3.1 and botocore's
+# kinesis model (service-2.json, waiters-2.json, paginators-1.json).
+# ---------------------------------------------------------------------------
+
+MAX_HASH_KEY = 2**128 - 1
+MAX_RECORD_BYTES = 1024 * 1024  # data blob + partition key (UTF-8), per record
+SEQUENCE_RE = re.compile(r"^[1-9][0-9]{55}$")  # AWS sequence numbers are 56 decimal digits
+SHARD_ID_RE = re.compile(r"^shardId-[0-9]{12}$")
+
+
+def kinesis_client(endpoint: str, parameter_validation: bool = True, millisecond_timestamps: bool = False):
+    """boto3 Kinesis client without retries.
+
+    botocore sends request timestamps (AT_TIMESTAMP, ShardFilter.Timestamp) as whole epoch seconds
+    by default; ``millisecond_timestamps=True`` switches its serializer to millisecond precision
+    (botocore's own ``enable_millisecond_timestamp_precision`` hook).
+    """
+    from botocore.handlers import enable_millisecond_timestamp_precision
+
+    cfg = Config(
+        region_name=REGION,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=30,
+        parameter_validation=parameter_validation,
+    )
+    session = boto3.session.Session()
+    if millisecond_timestamps:
+        session.events.register("creating-serializer.kinesis", enable_millisecond_timestamp_precision)
+    return session.client(
+        "kinesis",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=cfg,
+    )
+
+
+def stream_arn(name: str) -> str:
+    return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}"
+
+
+def msg_stream_not_found(name: str) -> str:
+    return f"Stream {name} under account {ACCOUNT} not found."
+
+
+def hash_key_of(partition_key: str) -> int:
+    """Kinesis routing: MD5 of the UTF-8 partition key as an unsigned 128-bit big-endian integer."""
+    return int.from_bytes(hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
+
+
+def hash_range(shard: dict) -> tuple:
+    r = shard["HashKeyRange"]
+    return int(r["StartingHashKey"]), int(r["EndingHashKey"])
+
+
+def is_open(shard: dict) -> bool:
+    return "EndingSequenceNumber" not in shard["SequenceNumberRange"]
+
+
+def shard_for_hash(shards: list, hash_key: int) -> str:
+    """ShardId of the one open shard whose HashKeyRange contains hash_key."""
+    hits = [s["ShardId"] for s in shards if is_open(s) and hash_range(s)[0] <= hash_key <= hash_range(s)[1]]
+    assert len(hits) == 1, f"hash key {hash_key} is in {len(hits)} open shards: {hits}"
+    return hits[0]
+
+
+def assert_covers_hash_space(shards: list) -> None:
+    """The shards' hash ranges are contiguous, non-overlapping and cover 0..2^128-1."""
+    ranges = sorted(hash_range(s) for s in shards)
+    assert ranges, "no shards"
+    assert ranges[0][0] == 0, ranges
+    assert ranges[-1][1] == MAX_HASH_KEY, ranges
+    for (_, end), (start, _) in zip(ranges, ranges[1:]):
+        assert start == end + 1, ranges
+
+
+def list_all_shards(client, **kwargs) -> list:
+    """ListShards with manual NextToken paging (NextToken excludes StreamName on later pages)."""
+    out = []
+    resp = client.list_shards(**kwargs)
+    for _ in range(1000):
+        out.extend(resp["Shards"])
+        token = resp.get("NextToken")
+        if not token:
+            return out
+        extra = {k: v for k, v in kwargs.items() if k == "MaxResults"}
+        resp = client.list_shards(NextToken=token, **extra)
+    raise AssertionError("ListShards never stopped returning NextToken")
+
+
+def read_shard(client, shard_iterator: str, limit: int | None = None, max_calls: int = 1000) -> tuple:
+    """GetRecords from shard_iterator until the end: (records, responses).
+
+    Stops at the end of a closed shard (no NextShardIterator) or, for an open shard, at the first
+    response without records whose MillisBehindLatest is 0 (caught up).
+    """
+    records, responses = [], []
+    it = shard_iterator
+    for _ in range(max_calls):
+        kwargs = {"ShardIterator": it}
+        if limit is not None:
+            kwargs["Limit"] = limit
+        resp = client.get_records(**kwargs)
+        responses.append(resp)
+        records.extend(resp["Records"])
+        it = resp.get("NextShardIterator")
+        if not it:
+            return records, responses
+        if not resp["Records"] and resp.get("MillisBehindLatest", 0) == 0:
+            return records, responses
+    raise AssertionError(f"shard not read to its end within {max_calls} GetRecords calls")
+
+
+def read_shard_from(client, stream: str, shard_id: str, iterator_type: str = "TRIM_HORIZON", **extra) -> list:
+    it = client.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType=iterator_type, **extra)
+    return read_shard(client, it["ShardIterator"])[0]
+
+
+def wait_stream_active(client, name: str, timeout: float = DEFAULT_STATE_TIMEOUT) -> dict:
+    """Poll DescribeStreamSummary until ACTIVE (resharding is UPDATING on AWS for a while)."""
+
+    def probe():
+        summary = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+        return summary["StreamStatus"] == "ACTIVE", summary
+
+    return poll_until(probe, timeout, what=f"stream {name} to be ACTIVE")
+
+
+def wait_clock_past(instant: _dt.datetime, margin: float) -> None:
+    """Wait until the wall clock is at least `margin` seconds past `instant` (a clock wait, not a work wait)."""
+    target = instant.timestamp() + margin
+    poll_until(lambda: (time.time() >= target, time.time()), timeout=margin + 5.0, interval=0.005,
+               what=f"the clock to pass {instant.isoformat()} + {margin}s")

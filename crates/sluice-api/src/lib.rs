@@ -4,6 +4,7 @@
 //!
 //! - [`protocol`]: error envelopes and routing helpers per protocol family (rest-json for
 //!   Lambda, awsJson by `X-Amz-Target`, query by `Action` + SigV4 scope).
+//! - [`kinesis`]: the Kinesis API (JSON 1.1 and CBOR) on the embedded Kinesis store.
 //! - [`lambda`]: the Lambda REST API: event source mappings, functions, tags, Invoke; one
 //!   file per operation under `lambda/ops/`.
 //! - [`state`]: what handlers share ([`AppState`]).
@@ -13,6 +14,7 @@
 //! (Kinesis, SQS, DynamoDB, DynamoDB Streams) or by `Action` and the SigV4 service (SQS and
 //! SNS query protocol).
 
+pub mod kinesis;
 pub mod lambda;
 pub mod protocol;
 mod sluice_ops;

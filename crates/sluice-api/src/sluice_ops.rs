@@ -71,9 +71,17 @@ async fn function_code(
 }
 
 /// `POST /` (and any other unrouted request): awsJson by `X-Amz-Target`, query by `Action`.
-pub async fn dispatch_root(headers: HeaderMap, body: Bytes) -> Response {
+pub async fn dispatch_root(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         return match JsonService::from_target(target) {
+            Some((JsonService::Kinesis, op)) => {
+                let op = op.to_owned();
+                crate::kinesis::handle(app, &op, &headers, body).await
+            }
             Some((service, op)) => JsonError::unknown_operation(service, op).into_response(),
             None => JsonError {
                 status: StatusCode::BAD_REQUEST,

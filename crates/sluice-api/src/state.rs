@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sluice_core::arn::Scope;
 use sluice_core::function::Invoker;
+use sluice_store::kinesis::KinesisStore;
 use sluice_store::{DataDir, MetaStore};
 use tokio::sync::Notify;
 
@@ -12,6 +13,8 @@ use tokio::sync::Notify;
 #[derive(Clone)]
 pub struct AppState {
     pub store: MetaStore,
+    /// The embedded Kinesis (streams, shards, records).
+    pub kinesis: KinesisStore,
     pub data_dir: DataDir,
     /// Region and account this Sluice answers for.
     pub scope: Scope,

@@ -5,14 +5,20 @@
 //! - [`data_dir`]: the data directory: its marker file, what it holds, and the refusal of a
 //!   directory that is not Sluice's.
 //! - [`meta`]: metadata (functions, mappings, tags, declared sources) in one redb file,
-//!   every write an fsync'd transaction, so an answered request survives `kill -9`.
-//!
-//! Record data (stream shards, queue messages) will live beside it in segment files.
+//!   every write an fsync'd transaction, so an answered request survives `kill -9`; also
+//!   stream checkpoints and the on-failure outbox.
+//! - [`log`]: per-shard append-only segment logs with group commit, sparse indexes,
+//!   torn-tail recovery and retention (the design is in the module header).
+//! - [`kinesis`]: the embedded Kinesis: stream metadata in [`meta`], records in one
+//!   [`log::ShardLog`] per shard.
 
 pub mod data_dir;
+pub mod kinesis;
+pub mod log;
 pub mod meta;
 
 pub use data_dir::DataDir;
+pub use log::{LogOptions, NewRecord, ShardLog, StoredRecord};
 pub use meta::{MetaStore, SourceRecord, SourceType};
 
 /// Why storage failed.
@@ -40,6 +46,21 @@ pub enum StoreError {
         key: String,
         reason: String,
     },
+    /// A log segment is damaged where a crash cannot explain it (not the torn tail of the
+    /// newest segment). Never repaired silently.
+    #[error("corrupt log segment {path} at byte {offset}: {reason}")]
+    CorruptLog {
+        path: String,
+        offset: u64,
+        reason: String,
+    },
+    /// The log refuses appends: an earlier write or fsync failed, or it was destroyed.
+    /// Reopening the log (after fixing the cause) recovers.
+    #[error("log {path} is unavailable: {reason}")]
+    LogFailed { path: String, reason: String },
+    /// A record exceeds what the log stores (the API's own limits are far lower).
+    #[error("record too large: {0}")]
+    RecordTooLarge(String),
 }
 
 impl StoreError {

@@ -7,7 +7,7 @@
 //! timeout = 3                       # seconds
 //! # workdir = "…", env = { KEY = "value" }, memory_size = 128
 //!
-//! [[streams]]                       # Kinesis
+//! [[streams]]                       # Kinesis (created at start if missing)
 //! name = "orders"
 //! shards = 2
 //!
@@ -45,6 +45,7 @@ use sluice_api::lambda::ops::create_event_source_mapping;
 use sluice_api::protocol::rest_json::LambdaCode;
 use sluice_core::function::{FunctionCode, FunctionOrigin, FunctionRecord};
 use sluice_core::mapping::CreateRequest;
+use sluice_store::kinesis::KinesisError;
 use sluice_store::{SourceRecord, SourceType};
 use toml::Spanned;
 
@@ -338,14 +339,24 @@ impl ConfigFile {
         }
         for s in &self.streams {
             let d = s.get_ref();
-            let mut attributes = BTreeMap::new();
-            attributes.insert("shards".into(), d.shards.unwrap_or(1).to_string());
-            store.put_source(&SourceRecord {
-                arn: scope.kinesis_stream_arn(&d.name),
-                kind: SourceType::KinesisStream,
-                name: d.name.clone(),
-                attributes,
-            })?;
+            match app.kinesis.stream(&d.name) {
+                Ok(existing) => {
+                    let open = existing.layout.open_count();
+                    if d.shards.is_some_and(|n| n != open) {
+                        tracing::warn!(stream = %d.name, open, "Stream exists with another shard count; left as it is.");
+                    }
+                }
+                Err(KinesisError::ResourceNotFound(_)) => {
+                    app.kinesis.create_stream(
+                        &d.name,
+                        d.shards.unwrap_or(1),
+                        false,
+                        BTreeMap::new(),
+                        now,
+                    )?;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         for q in &self.queues {
             let d = q.get_ref();

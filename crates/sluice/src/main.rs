@@ -39,6 +39,8 @@ enum Command {
         #[arg(long, env = "SLUICE_ACCOUNT_ID", default_value = "000000000000")]
         account_id: String,
     },
+    /// Benchmark an AWS-compatible endpoint (Sluice or a peer emulator).
+    Bench(sluice::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,13 +73,16 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let Command::Serve {
-        listen,
-        data_dir,
-        config,
-        region,
-        account_id,
-    } = cli.command;
+    let (listen, data_dir, config, region, account_id) = match cli.command {
+        Command::Bench(args) => return sluice::bench::run(args).await,
+        Command::Serve {
+            listen,
+            data_dir,
+            config,
+            region,
+            account_id,
+        } => (listen, data_dir, config, region, account_id),
+    };
     let server = Server::start(Options {
         listen,
         data_dir,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use sluice_api::{AppState, InFlight};
 use sluice_core::arn::Scope;
+use sluice_store::kinesis::KinesisStore;
 use sluice_store::{DataDir, MetaStore};
 use sluice_worker::{Coordinator, FunctionInvoker, ShutdownSignal};
 use tokio::task::JoinHandle;
@@ -35,6 +36,7 @@ pub struct Server {
     signal: ShutdownSignal,
     http: JoinHandle<std::io::Result<()>>,
     coordinator: JoinHandle<()>,
+    retention: JoinHandle<()>,
     in_flight: InFlight,
 }
 
@@ -43,10 +45,12 @@ impl Server {
     pub async fn start(opts: Options) -> anyhow::Result<Self> {
         let scope = Scope::new(opts.region.clone(), opts.account_id.clone());
         let data_dir = opts.data_dir.clone();
-        let (dir, store) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let (region, account) = (opts.region.clone(), opts.account_id.clone());
+        let (dir, store, kinesis) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let dir = DataDir::open(&data_dir)?;
             let store = MetaStore::open(&dir)?;
-            Ok((dir, store))
+            let kinesis = KinesisStore::open(store.clone(), &dir, &region, &account)?;
+            Ok((dir, store, kinesis))
         })
         .await??;
         let listener = tokio::net::TcpListener::bind(opts.listen)
@@ -56,6 +60,7 @@ impl Server {
         let in_flight = InFlight::default();
         let app = AppState {
             store: store.clone(),
+            kinesis: kinesis.clone(),
             data_dir: dir,
             scope,
             invoker: Arc::new(FunctionInvoker::new()),
@@ -70,6 +75,7 @@ impl Server {
 
         let (signal, shutdown) = ShutdownSignal::new();
         let coordinator = tokio::spawn(Coordinator::new(store).run(shutdown.clone()));
+        let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));
         let router = sluice_api::router(app);
         let mut http_shutdown = shutdown;
         let http = tokio::spawn(async move {
@@ -82,6 +88,7 @@ impl Server {
             signal,
             http,
             coordinator,
+            retention,
             in_flight,
         })
     }
@@ -100,7 +107,29 @@ impl Server {
         self.signal.fire();
         self.http.await??;
         self.coordinator.await?;
+        self.retention.await?;
         self.in_flight.idle().await;
         Ok(())
+    }
+}
+
+/// How often stream retention frees disk; records past retention already stop being readable
+/// at read time (`KinesisStore::trim_horizon`).
+const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Applies Kinesis retention on a timer until shutdown.
+async fn trim_periodically(kinesis: KinesisStore, mut shutdown: sluice_worker::Shutdown) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(TRIM_EVERY) => {}
+            () = shutdown.recv() => return,
+        }
+        let k = kinesis.clone();
+        let now = sluice_api::lambda::now_ms();
+        match tokio::task::spawn_blocking(move || k.trim_all(now)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "Could not apply stream retention."),
+            Err(e) => tracing::warn!(error = %e, "Retention task failed."),
+        }
     }
 }

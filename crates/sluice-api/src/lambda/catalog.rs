@@ -4,18 +4,27 @@ use std::collections::{HashMap, HashSet};
 
 use sluice_core::arn::{DestinationArn, FunctionRef, SourceArn};
 use sluice_core::mapping::Catalog;
+use sluice_store::kinesis::KinesisStore;
 use sluice_store::{MetaStore, SourceType, StoreError};
 
-/// A snapshot of functions and declared sources.
+/// A snapshot of functions, Kinesis streams and consumers, and declared sources.
 #[derive(Debug, Default)]
 pub struct StoreCatalog {
     functions: HashSet<String>,
     sources: HashMap<String, SourceType>,
+    /// Stream ARNs and consumer ARNs of the embedded Kinesis.
+    kinesis: HashSet<String>,
 }
 
 impl StoreCatalog {
-    pub fn load(store: &MetaStore) -> Result<Self, StoreError> {
+    pub fn load(store: &MetaStore, kinesis: &KinesisStore) -> Result<Self, StoreError> {
+        let mut arns = HashSet::new();
+        for s in kinesis.list_streams()? {
+            arns.extend(s.consumers.iter().map(|c| c.arn.clone()));
+            arns.insert(s.arn);
+        }
         Ok(Self {
+            kinesis: arns,
             functions: store
                 .list_functions()?
                 .into_iter()
@@ -43,9 +52,9 @@ impl Catalog for StoreCatalog {
 
     fn source_exists(&self, source: &SourceArn) -> bool {
         match source {
-            SourceArn::KinesisStream { arn, .. } => self.has(arn, SourceType::KinesisStream),
-            // Consumers are registered through the Kinesis API, which is not served yet.
-            SourceArn::KinesisConsumer { .. } => false,
+            SourceArn::KinesisStream { arn, .. } | SourceArn::KinesisConsumer { arn, .. } => {
+                self.kinesis.contains(arn)
+            }
             SourceArn::DynamoDbStream { arn, .. } => self.has(arn, SourceType::DynamoDbStream),
             SourceArn::SqsQueue { arn, .. } => self.has(arn, SourceType::SqsQueue),
         }

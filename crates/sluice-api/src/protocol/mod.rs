@@ -4,6 +4,7 @@
 
 pub mod aws_json;
 pub mod aws_query;
+pub mod cbor;
 pub mod rest_json;
 
 use axum::http::HeaderMap;

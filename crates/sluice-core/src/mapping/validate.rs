@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 use crate::arn::{self, DestinationArn, FunctionRef, Scope, SourceArn, SourceKind};
+use crate::constraint::Violations;
 use crate::filter::FilterSet;
 
 use super::{
@@ -56,9 +57,7 @@ pub enum MappingError {
 
 /// AWS's framing of constraint violations: `N validation error(s) detected: a; b`.
 pub fn validation_message(violations: &[String]) -> String {
-    let n = violations.len();
-    let noun = if n == 1 { "error" } else { "errors" };
-    format!("{n} validation {noun} detected: {}", violations.join("; "))
+    Violations::message(violations)
 }
 
 /// Text for an unknown mapping UUID.
@@ -79,88 +78,10 @@ const RESPONSE_TYPES_ENUM: &str = "[ReportBatchItemFailures]";
 const METRICS_ENUM: &str = "[EventCount, ErrorCount, KafkaMetrics]";
 const KMS_KEY_ARN_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()";
 
-/// Collects model constraint violations in member order.
-#[derive(Default)]
-struct Constraints(Vec<String>);
-
-impl Constraints {
-    fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64) {
-        match value {
-            Some(v) if v < min => self.0.push(format!(
-                "Value '{v}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
-            )),
-            Some(v) if v > max => self.0.push(format!(
-                "Value '{v}' at '{member}' failed to satisfy constraint: Member must have value less than or equal to {max}"
-            )),
-            _ => {}
-        }
-    }
-
-    fn length(&mut self, member: &str, value: &str, min: usize, max: usize) -> bool {
-        let len = value.chars().count();
-        if len < min {
-            self.0.push(format!(
-                "Value '{value}' at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}"
-            ));
-            false
-        } else if len > max {
-            self.0.push(format!(
-                "Value '{value}' at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}"
-            ));
-            false
-        } else {
-            true
-        }
-    }
-
-    fn pattern(&mut self, member: &str, value: &str, ok: bool, pattern: &str) {
-        if !ok {
-            self.0.push(format!(
-                "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
-            ));
-        }
-    }
-
-    fn not_null(&mut self, member: &str) {
-        self.0.push(format!(
-            "Value null at '{member}' failed to satisfy constraint: Member must not be null"
-        ));
-    }
-
-    fn enum_list(
-        &mut self,
-        member: &str,
-        values: &[String],
-        allowed: &[&str],
-        set: &str,
-        max: usize,
-    ) {
-        if values.iter().any(|v| !allowed.contains(&v.as_str())) {
-            self.0.push(format!(
-                "Value '[{}]' at '{member}' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: {set}, Member must not be null]",
-                values.join(", ")
-            ));
-        } else if values.len() > max {
-            self.0.push(format!(
-                "Value '[{}]' at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}",
-                values.join(", ")
-            ));
-        }
-    }
-
-    fn finish(self) -> Result<(), MappingError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(MappingError::Validation(self.0))
-        }
-    }
-}
-
 /// Members Create and Update share, checked against the model.
 #[allow(clippy::too_many_arguments)]
 fn common_constraints(
-    c: &mut Constraints,
+    c: &mut Violations,
     function_name: Option<&str>,
     batch_size: Option<i64>,
     window: Option<i64>,
@@ -532,7 +453,7 @@ pub fn plan_create(
     now_ms: u64,
 ) -> Result<EventSourceMapping, MappingError> {
     // 1. Model constraints.
-    let mut c = Constraints::default();
+    let mut c = Violations::default();
     if req.function_name.is_none() {
         c.not_null("functionName");
     }
@@ -576,7 +497,7 @@ pub fn plan_create(
     if let Some(tags) = &req.tags {
         tag_constraints(&mut c, tags.iter());
     }
-    c.finish()?;
+    c.finish().map_err(MappingError::Validation)?;
 
     // 2. OnSuccess.
     if req
@@ -680,7 +601,7 @@ pub fn plan_update(
     catalog: &dyn Catalog,
     now_ms: u64,
 ) -> Result<EventSourceMapping, MappingError> {
-    let mut c = Constraints::default();
+    let mut c = Violations::default();
     common_constraints(
         &mut c,
         req.function_name.as_deref(),
@@ -696,7 +617,7 @@ pub fn plan_update(
         req.kms_key_arn.as_deref(),
         req.metrics_config.as_ref(),
     );
-    c.finish()?;
+    c.finish().map_err(MappingError::Validation)?;
 
     if req
         .destination_config
@@ -840,7 +761,7 @@ pub trait TagConstraintSink {
     fn violation(&mut self, text: String);
 }
 
-impl TagConstraintSink for Constraints {
+impl TagConstraintSink for Violations {
     fn violation(&mut self, text: String) {
         self.0.push(text);
     }

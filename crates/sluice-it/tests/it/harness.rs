@@ -153,3 +153,21 @@ pub async fn wait_state(client: &aws_sdk_lambda::Client, uuid: &str, state: &str
     }
     panic!("mapping {uuid} never reached {state}");
 }
+
+pub fn kinesis_client(endpoint: &str) -> aws_sdk_kinesis::Client {
+    let conf = aws_sdk_kinesis::Config::builder()
+        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+        .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_kinesis::Client::from_conf(conf)
+}
+
+impl Sluice {
+    pub fn kinesis(&self) -> aws_sdk_kinesis::Client {
+        kinesis_client(&self.endpoint())
+    }
+}

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod kinesis;
 mod lambda_esm;
 mod lambda_functions;

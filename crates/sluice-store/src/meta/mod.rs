@@ -19,6 +19,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sluice_core::function::FunctionRecord;
 use sluice_core::mapping::EventSourceMapping;
+use sluice_core::source::Checkpoint;
 use tokio::sync::watch;
 
 use crate::{DataDir, StoreError};
@@ -27,6 +28,13 @@ const FUNCTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("functions"
 const MAPPINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("mappings");
 const TAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("tags");
 const SOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("sources");
+const KINESIS_STREAMS: TableDefinition<&str, &[u8]> = TableDefinition::new("kinesis_streams");
+const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");
+/// `<mapping uuid>/<shard id>` → [`Checkpoint`].
+const CHECKPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("checkpoints");
+/// `<destination arn>/<20-digit counter>` → an on-failure record waiting for its queue or
+/// topic (the embedded SQS/SNS drain it once they exist).
+const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
 
 /// What kind of resource a declared source is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +104,14 @@ impl MetaStore {
             }
         };
         let txn = db.begin_write()?;
-        for def in [FUNCTIONS, MAPPINGS, TAGS, SOURCES] {
+        for def in [
+            FUNCTIONS,
+            MAPPINGS,
+            TAGS,
+            SOURCES,
+            KINESIS_STREAMS,
+            SETTINGS,
+        ] {
             txn.open_table(def)?;
         }
         txn.commit()?;
@@ -266,6 +281,18 @@ impl MetaStore {
             }
         };
         if outcome.is_none() {
+            let mut checkpoints = txn.open_table(CHECKPOINTS)?;
+            let prefix = format!("{uuid}/");
+            let keys: Vec<String> = checkpoints
+                .range(prefix.as_str()..)?
+                .filter_map(|e| e.ok())
+                .map(|(k, _)| k.value().to_owned())
+                .take_while(|k| k.starts_with(&prefix))
+                .collect();
+            for k in keys {
+                checkpoints.remove(k.as_str())?;
+            }
+            drop(checkpoints);
             let mut tags = txn.open_table(TAGS)?;
             let keys: Vec<String> = tags
                 .iter()?
@@ -325,6 +352,159 @@ impl MetaStore {
 
     pub fn put_source(&self, s: &SourceRecord) -> Result<(), StoreError> {
         self.put(SOURCES, &s.arn, s)
+    }
+
+    // ---- generic records of other modules (Kinesis streams, settings) ----
+
+    pub(crate) fn kinesis_get<T: DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(KINESIS_STREAMS, "kinesis_streams", name)
+    }
+
+    pub(crate) fn kinesis_all<T: DeserializeOwned>(&self) -> Result<Vec<T>, StoreError> {
+        self.all(KINESIS_STREAMS, "kinesis_streams")
+    }
+
+    pub(crate) fn kinesis_remove(&self, name: &str) -> Result<bool, StoreError> {
+        self.remove(KINESIS_STREAMS, name)
+    }
+
+    /// Reads, changes and writes one stream record atomically; `change` sees `None` when
+    /// there is none and returns the record to store (or `Err` to write nothing).
+    pub(crate) fn kinesis_modify<T: Serialize + DeserializeOwned, E>(
+        &self,
+        name: &str,
+        change: impl FnOnce(Option<T>) -> Result<T, E>,
+    ) -> Result<Result<T, E>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let next = {
+            let mut table = txn.open_table(KINESIS_STREAMS)?;
+            let current: Option<T> = match table.get(name)? {
+                Some(v) => Some(decode("kinesis_streams", name, v.value())?),
+                None => None,
+            };
+            match change(current) {
+                Err(e) => return Ok(Err(e)),
+                Ok(next) => {
+                    table.insert(name, encode(&next).as_slice())?;
+                    next
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(Ok(next))
+    }
+
+    // ---- checkpoints ----
+
+    pub fn get_checkpoint(
+        &self,
+        mapping: &str,
+        shard: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        self.get(CHECKPOINTS, "checkpoints", &format!("{mapping}/{shard}"))
+    }
+
+    /// Writes checkpoints of one mapping in one fsync'd transaction.
+    pub fn put_checkpoints(
+        &self,
+        mapping: &str,
+        checkpoints: &[(&str, Checkpoint)],
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(CHECKPOINTS)?;
+            for (shard, c) in checkpoints {
+                table.insert(format!("{mapping}/{shard}").as_str(), encode(c).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every checkpoint of a mapping, by shard id.
+    pub fn checkpoints(&self, mapping: &str) -> Result<BTreeMap<String, Checkpoint>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(CHECKPOINTS)?;
+        let prefix = format!("{mapping}/");
+        let mut out = BTreeMap::new();
+        for entry in table.range(prefix.as_str()..)? {
+            let (k, v) = entry?;
+            let Some(shard) = k.value().strip_prefix(&prefix) else {
+                break;
+            };
+            out.insert(
+                shard.to_owned(),
+                decode("checkpoints", k.value(), v.value())?,
+            );
+        }
+        Ok(out)
+    }
+
+    // ---- on-failure outbox ----
+
+    /// Keeps an on-failure record for `destination` durably, in arrival order.
+    pub fn push_outbox(
+        &self,
+        destination: &str,
+        record: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(OUTBOX)?;
+            let prefix = format!("{destination}/");
+            let next = table
+                .range(prefix.as_str()..)?
+                .filter_map(|e| e.ok())
+                .map(|(k, _)| k.value().to_owned())
+                .take_while(|k| k.starts_with(&prefix))
+                .count();
+            table.insert(
+                format!("{prefix}{next:020}").as_str(),
+                encode(record).as_slice(),
+            )?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The records kept for `destination`, oldest first.
+    pub fn outbox(&self, destination: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(OUTBOX)?;
+        let prefix = format!("{destination}/");
+        let mut out = Vec::new();
+        for entry in table.range(prefix.as_str()..)? {
+            let (k, v) = entry?;
+            if !k.value().starts_with(&prefix) {
+                break;
+            }
+            out.push(decode("outbox", k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// A 32-byte secret kept in the data dir, made on first use (iterator tokens).
+    pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        let txn = self.db.begin_write()?;
+        let key = {
+            let mut table = txn.open_table(SETTINGS)?;
+            let existing = table.get(name)?.map(|v| v.value().to_vec());
+            match existing.and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok()) {
+                Some(k) => return Ok(k),
+                None => {
+                    let mut k = [0u8; 32];
+                    k[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+                    k[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+                    table.insert(name, k.as_slice())?;
+                    k
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(key)
     }
 }
 

@@ -1,0 +1,104 @@
+//! GetRecords: `{ShardIterator, Limit?, StreamARN?}` → `{Records, NextShardIterator?,
+//! MillisBehindLatest, ChildShards?}`.
+//!
+//! At most `Limit` (default and maximum 10,000) records and 10 MiB. At the end of a closed
+//! shard the answer has no NextShardIterator and lists the shard's children, as AWS does.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sluice_core::constraint::Violations;
+use sluice_core::kinesis::shards::shard_id;
+use sluice_core::kinesis::{IteratorError, SequenceNumber, ShardIterator};
+
+use super::blocking;
+use crate::kinesis::{Ctx, KinesisWireError, b64, epoch, input};
+
+/// Most bytes one GetRecords returns.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    shard_iterator: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+    let req: Input = input(value)?;
+    let mut v = Violations::default();
+    match &req.shard_iterator {
+        None => v.not_null("shardIterator"),
+        Some(s) => {
+            v.length("shardIterator", s, 1, 512);
+        }
+    }
+    v.range("limit", req.limit, 1, 10_000);
+    v.finish().map_err(KinesisWireError::validation)?;
+    let now = ctx.now_ms;
+    let it = ShardIterator::decode(
+        req.shard_iterator.as_deref().unwrap_or_default(),
+        ctx.kinesis.iterator_key(),
+        now,
+    )
+    .map_err(|e| match e {
+        IteratorError::Invalid => KinesisWireError::invalid(e.to_string()),
+        IteratorError::Expired { .. } => {
+            KinesisWireError::new("ExpiredIteratorException", e.to_string())
+        }
+    })?;
+    let stream = ctx.kinesis.stream(&it.stream)?;
+    if stream.epoch_ms != it.stream_epoch_ms {
+        return Err(ctx.kinesis.not_found(&it.stream).into());
+    }
+    let shard = stream
+        .layout
+        .get(it.shard)
+        .cloned()
+        .ok_or_else(|| KinesisWireError::invalid("Invalid ShardIterator."))?;
+    let limit = usize::try_from(req.limit.unwrap_or(10_000)).unwrap_or(10_000);
+    let kinesis = ctx.kinesis.clone();
+    let key = ctx.kinesis.iterator_key().clone();
+    blocking(move || {
+        let log = kinesis.shard_log(&stream, shard.ordinal)?;
+        let from = it.index.max(kinesis.trim_horizon(&stream, &log, now)?);
+        let records = log.read(from, limit, MAX_BYTES)?;
+        let next = records.last().map_or(from, |r| r.index + 1);
+        let end = log.end();
+        let millis_behind = if next < end {
+            log.arrival_of(next)?.map_or(0, |a| now.saturating_sub(a))
+        } else {
+            0
+        };
+        let mut out = json!({
+            "Records": records.iter().map(|r| json!({
+                "SequenceNumber": SequenceNumber::new(stream.epoch_ms, shard.ordinal, r.index).to_string(),
+                "ApproximateArrivalTimestamp": epoch(r.arrival_ms),
+                "Data": b64(&r.data),
+                "PartitionKey": r.partition_key,
+            })).collect::<Vec<_>>(),
+            "MillisBehindLatest": millis_behind,
+        });
+        if shard.closed && next >= end {
+            let children: Vec<Value> = stream
+                .layout
+                .children(shard.ordinal)
+                .into_iter()
+                .map(|c| json!({
+                    "ShardId": c.id(),
+                    "ParentShards": c.parents().map(shard_id).collect::<Vec<_>>(),
+                    "HashKeyRange": {
+                        "StartingHashKey": c.range.start.to_string(),
+                        "EndingHashKey": c.range.end.to_string(),
+                    },
+                }))
+                .collect();
+            out["ChildShards"] = json!(children);
+        } else {
+            out["NextShardIterator"] = json!(
+                ShardIterator { index: next, issued_ms: now, ..it }.encode(&key)
+            );
+        }
+        Ok(out)
+    })
+    .await
+}
