@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/_sluice/health", get(health))
         .route("/_sluice/sources", get(sources))
         .route("/_sluice/functions/{name}/code", get(function_code))
+        .route("/_sluice/outbox", get(outbox))
 }
 
 /// 200 once the server serves: the listener is bound and the store is open before the
@@ -44,6 +45,22 @@ async fn sources(State(app): State<AppState>) -> Result<Response, LambdaError> {
         })
         .collect();
     Ok(axum::Json(serde_json::json!({ "Sources": items })).into_response())
+}
+
+/// On-failure records kept for a destination (`?destination=<queue or topic ARN>`), oldest
+/// first, until the embedded SQS/SNS deliver them.
+async fn outbox(
+    State(app): State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, LambdaError> {
+    let destination = form_pairs(query.as_deref().unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "destination")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let store = app.store.clone();
+    let records = blocking(move || store.outbox(&destination)).await??;
+    Ok(axum::Json(serde_json::json!({ "Records": records })).into_response())
 }
 
 /// The zip of an API-deployed function (GetFunction's `Code.Location`).

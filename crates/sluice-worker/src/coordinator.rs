@@ -7,30 +7,75 @@
 //! removes the mapping and its tags. Each step is one store transaction, so a crash in the
 //! middle resumes at the next start (the first pass runs before waiting).
 //!
-//! The pollers for each source type hook in here as they land: a mapping is reported Enabled
-//! once its pollers run, and is removed once they have stopped and checkpointed.
+//! Before settling, each pass reconciles the stream engine: a runner is started for every
+//! enabled stream mapping (so a mapping is reported Enabled once its consumers run), gets
+//! each settings change through its watch channel, and is stopped (in-flight batches finish
+//! and checkpoint) before a Disabling mapping settles to Disabled or a Deleting one is
+//! removed.
 
-use sluice_core::mapping::Settled;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sluice_core::arn::SourceArn;
+use sluice_core::function::Invoker;
+use sluice_core::mapping::{EventSourceMapping, MappingState, Settled};
+use sluice_core::source::{FailureDestination, RecordContext};
+use sluice_core::stream::StreamSource;
+use sluice_store::kinesis::KinesisStore;
 use sluice_store::{MetaStore, StoreError};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-use crate::Shutdown;
+use crate::stream::embedded::EmbeddedKinesis;
+use crate::stream::{Runner, RunnerDeps};
+use crate::{Shutdown, ShutdownSignal};
 
-/// Settles mapping lifecycles.
-#[derive(Debug, Clone)]
+/// Settles mapping lifecycles and runs the stream engine of every enabled stream mapping.
 pub struct Coordinator {
     store: MetaStore,
+    kinesis: KinesisStore,
+    invoker: Arc<dyn Invoker>,
+    destination: Arc<dyn FailureDestination>,
+    region: String,
+}
+
+/// A running mapping: its settings channel and how to stop it.
+struct Running {
+    mapping: watch::Sender<EventSourceMapping>,
+    stop: ShutdownSignal,
+    task: JoinHandle<()>,
 }
 
 impl Coordinator {
-    pub fn new(store: MetaStore) -> Self {
-        Self { store }
+    pub fn new(
+        store: MetaStore,
+        kinesis: KinesisStore,
+        invoker: Arc<dyn Invoker>,
+        destination: Arc<dyn FailureDestination>,
+        region: String,
+    ) -> Self {
+        Self {
+            store,
+            kinesis,
+            invoker,
+            destination,
+            region,
+        }
     }
 
-    /// Runs until shutdown.
+    /// Runs until shutdown; then stops every mapping's consumers (in-flight batches finish
+    /// and checkpoint).
     pub async fn run(self, mut shutdown: Shutdown) {
         let mut changes = self.store.subscribe();
+        let mut running: HashMap<String, Running> = HashMap::new();
         loop {
             changes.borrow_and_update();
+            let store = self.store.clone();
+            match tokio::task::spawn_blocking(move || store.list_mappings()).await {
+                Ok(Ok(mappings)) => self.reconcile(&mut running, &mappings).await,
+                Ok(Err(e)) => tracing::error!(error = %e, "Cannot list mappings."),
+                Err(e) => tracing::error!(error = %e, "Listing task failed."),
+            }
             let store = self.store.clone();
             let pass = tokio::task::spawn_blocking(move || settle_all(&store, now_ms())).await;
             match pass {
@@ -44,13 +89,135 @@ impl Coordinator {
             tokio::select! {
                 changed = changes.changed() => {
                     if changed.is_err() {
-                        return;
+                        break;
                     }
                 }
-                () = shutdown.recv() => return,
+                () = shutdown.recv() => break,
+            }
+        }
+        for (_, r) in running.drain() {
+            r.stop.fire();
+            let _ = r.task.await;
+        }
+    }
+
+    /// Starts, updates and stops runners so exactly the mappings that should run do.
+    async fn reconcile(
+        &self,
+        running: &mut HashMap<String, Running>,
+        mappings: &[EventSourceMapping],
+    ) {
+        let wanted: HashMap<&str, &EventSourceMapping> = mappings
+            .iter()
+            .filter(|m| should_run(m))
+            .map(|m| (m.uuid.as_str(), m))
+            .collect();
+        let stale: Vec<String> = running
+            .keys()
+            .filter(|k| !wanted.contains_key(k.as_str()))
+            .cloned()
+            .collect();
+        for uuid in stale {
+            if let Some(r) = running.remove(&uuid) {
+                r.stop.fire();
+                let _ = r.task.await;
+                tracing::info!(mapping_id = %uuid, "Mapping consumers stopped.");
+            }
+        }
+        for (uuid, m) in wanted {
+            if let Some(r) = running.get(uuid) {
+                r.mapping.send_if_modified(|current| {
+                    let changed = current.settings != m.settings
+                        || current.function_arn != m.function_arn
+                        || current.enabled != m.enabled;
+                    if changed {
+                        *current = (*m).clone();
+                    }
+                    changed
+                });
+                continue;
+            }
+            if let Some(r) = self.start(m).await {
+                running.insert(uuid.to_owned(), r);
             }
         }
     }
+
+    /// Starts the runner of a stream mapping.
+    async fn start(&self, m: &EventSourceMapping) -> Option<Running> {
+        let (stream, stream_arn) = match &m.source {
+            SourceArn::KinesisStream {
+                stream,
+                region,
+                account,
+                ..
+            }
+            | SourceArn::KinesisConsumer {
+                stream,
+                region,
+                account,
+                ..
+            } => (
+                stream.clone(),
+                format!("arn:aws:kinesis:{region}:{account}:stream/{stream}"),
+            ),
+            // DynamoDB Streams and SQS pollers arrive with their services.
+            SourceArn::DynamoDbStream { .. } | SourceArn::SqsQueue { .. } => return None,
+        };
+        let store = self.store.clone();
+        let name = function_name(&m.function_arn);
+        let role = tokio::task::spawn_blocking(move || store.get_function(&name))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|f| f.role)
+            .unwrap_or_default();
+        let source = Arc::new(EmbeddedKinesis::new(self.kinesis.clone(), stream));
+        let (tx, rx) = watch::channel(m.clone());
+        let runner = Runner {
+            deps: RunnerDeps {
+                store: self.store.clone(),
+                invoker: self.invoker.clone(),
+                destination: self.destination.clone(),
+                reader: source.clone(),
+            },
+            directory: source,
+            mapping: rx,
+            context: RecordContext {
+                event_source_arn: stream_arn,
+                region: self.region.clone(),
+                invoke_identity_arn: role,
+            },
+            source: StreamSource::Kinesis,
+        };
+        let (stop, shutdown) = ShutdownSignal::new();
+        let task = tokio::spawn(runner.run(shutdown));
+        tracing::info!(mapping_id = %m.uuid, "Mapping consumers started.");
+        Some(Running {
+            mapping: tx,
+            stop,
+            task,
+        })
+    }
+}
+
+/// True for mappings whose consumers should run: enabled and not being deleted or disabled.
+fn should_run(m: &EventSourceMapping) -> bool {
+    m.enabled
+        && !matches!(
+            m.state,
+            MappingState::Deleting | MappingState::Disabling | MappingState::Disabled
+        )
+}
+
+/// The function name of a (possibly qualified) function ARN.
+fn function_name(arn: &str) -> String {
+    arn.split(":function:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or(arn)
+        .to_owned()
 }
 
 /// Settles every transitional mapping once; returns how many changed.

@@ -9,11 +9,16 @@
 //! - [`invoke`]: the [`sluice_core::function::Invoker`] implementations: HTTP functions now;
 //!   Runtime API processes and Lambda Invoke next.
 //!
-//! Stream consumers, queue pollers and on-failure destinations arrive with their services.
+//! - [`stream`]: the stream engine: a runner per enabled stream mapping, a consumer per
+//!   shard, reading through the `ShardReader` seam ([`stream::embedded`] for the embedded
+//!   Kinesis).
+//! - [`destination`]: on-failure destinations (the durable outbox until SQS/SNS land).
 
 pub mod coordinator;
+pub mod destination;
 pub mod invoke;
 pub mod shutdown;
+pub mod stream;
 
 pub use coordinator::Coordinator;
 pub use invoke::FunctionInvoker;

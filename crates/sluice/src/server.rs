@@ -58,12 +58,13 @@ impl Server {
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let addr = listener.local_addr()?;
         let in_flight = InFlight::default();
+        let invoker: Arc<dyn sluice_core::function::Invoker> = Arc::new(FunctionInvoker::new());
         let app = AppState {
             store: store.clone(),
             kinesis: kinesis.clone(),
             data_dir: dir,
             scope,
-            invoker: Arc::new(FunctionInvoker::new()),
+            invoker: invoker.clone(),
             endpoint: format!("http://{addr}"),
             in_flight: in_flight.clone(),
         };
@@ -74,7 +75,19 @@ impl Server {
         }
 
         let (signal, shutdown) = ShutdownSignal::new();
-        let coordinator = tokio::spawn(Coordinator::new(store).run(shutdown.clone()));
+        let destination = Arc::new(sluice_worker::destination::OutboxDestination::new(
+            store.clone(),
+        ));
+        let coordinator = tokio::spawn(
+            Coordinator::new(
+                store,
+                kinesis.clone(),
+                invoker,
+                destination,
+                opts.region.clone(),
+            )
+            .run(shutdown.clone()),
+        );
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));
         let router = sluice_api::router(app);
         let mut http_shutdown = shutdown;

@@ -116,6 +116,13 @@ impl Sluice {
 }
 
 pub async fn start_server(dir: &Path, config: &Path) -> Server {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLUICE_TEST_LOG")
+                .unwrap_or_else(|_| "off".into()),
+        )
+        .with_test_writer()
+        .try_init();
     Server::start(Options {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.to_path_buf(),
@@ -170,4 +177,70 @@ impl Sluice {
     pub fn kinesis(&self) -> aws_sdk_kinesis::Client {
         kinesis_client(&self.endpoint())
     }
+}
+
+/// The function's answer to one event: HTTP status and body.
+pub type Script = Arc<dyn Fn(&serde_json::Value) -> (u16, String) + Send + Sync>;
+
+/// A function endpoint that answers by `script` and hands every event it gets to the test.
+pub struct ScriptedFunction {
+    pub events: tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
+    pub url: String,
+}
+
+impl ScriptedFunction {
+    pub async fn start(script: Script) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let app = Router::new().route(
+            "/",
+            post(move |body: String| {
+                let script = script.clone();
+                let tx = tx.clone();
+                async move {
+                    let event: serde_json::Value =
+                        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+                    let (status, answer) = script(&event);
+                    let _ = tx.send(event);
+                    (StatusCode::from_u16(status).unwrap(), answer)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            events: rx,
+            url: format!("http://{addr}/"),
+        }
+    }
+
+    /// The next event the function got (a generous deadline guards a hung engine).
+    pub async fn next(&mut self) -> serde_json::Value {
+        tokio::time::timeout(std::time::Duration::from_secs(20), self.events.recv())
+            .await
+            .expect("the function was not invoked in time")
+            .expect("function server stopped")
+    }
+
+    /// Invocations until `n` records have been seen; returns them in delivery order.
+    pub async fn records(&mut self, n: usize) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let e = self.next().await;
+            out.extend(e["Records"].as_array().cloned().unwrap_or_default());
+        }
+        out
+    }
+}
+
+/// Base64 data of a delivered Kinesis record, decoded to text.
+pub fn data_of(record: &serde_json::Value) -> String {
+    use base64::Engine;
+    let b64 = record["kinesis"]["data"].as_str().unwrap_or_default();
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap()
 }

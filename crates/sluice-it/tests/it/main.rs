@@ -7,3 +7,4 @@ mod harness;
 mod kinesis;
 mod lambda_esm;
 mod lambda_functions;
+mod stream_engine;

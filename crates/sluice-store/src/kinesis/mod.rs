@@ -251,12 +251,15 @@ impl KinesisStore {
         change: impl FnOnce(&mut StreamRecord) -> Result<(), KinesisError>,
     ) -> Result<StreamRecord, KinesisError> {
         let not_found = self.not_found(name);
-        self.meta
-            .kinesis_modify::<StreamRecord, KinesisError>(name, |current| {
-                let mut s = current.ok_or(not_found)?;
-                change(&mut s)?;
-                Ok(s)
-            })?
+        let changed =
+            self.meta
+                .kinesis_modify::<StreamRecord, KinesisError>(name, |current| {
+                    let mut s = current.ok_or(not_found)?;
+                    change(&mut s)?;
+                    Ok(s)
+                })??;
+        self.notify();
+        Ok(changed)
     }
 
     /// Deletes a stream and its records.

@@ -111,6 +111,8 @@ impl MetaStore {
             SOURCES,
             KINESIS_STREAMS,
             SETTINGS,
+            CHECKPOINTS,
+            OUTBOX,
         ] {
             txn.open_table(def)?;
         }

@@ -98,7 +98,27 @@ async fn coordinator_wakes_on_change_and_stops_on_shutdown() {
     let t = tempfile::tempdir().unwrap();
     let store = MetaStore::open(&DataDir::open(t.path()).unwrap()).unwrap();
     let (signal, shutdown) = crate::ShutdownSignal::new();
-    let task = tokio::spawn(Coordinator::new(store.clone()).run(shutdown));
+    let kinesis = sluice_store::kinesis::KinesisStore::open(
+        store.clone(),
+        &DataDir::open(t.path()).unwrap(),
+        "us-east-1",
+        "000000000000",
+    )
+    .unwrap();
+    let invoker: std::sync::Arc<dyn sluice_core::function::Invoker> =
+        std::sync::Arc::new(crate::FunctionInvoker::new());
+    let destination: std::sync::Arc<dyn sluice_core::source::FailureDestination> =
+        std::sync::Arc::new(crate::destination::OutboxDestination::new(store.clone()));
+    let task = tokio::spawn(
+        Coordinator::new(
+            store.clone(),
+            kinesis,
+            invoker,
+            destination,
+            "us-east-1".into(),
+        )
+        .run(shutdown),
+    );
     let mut changes = store.subscribe();
     changes.borrow_and_update();
     store

@@ -149,7 +149,7 @@ pub async fn run(args: &KinesisArgs) -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => true,
     };
     if interrupted {
-        report.error("interrupted", "interrupted by Ctrl-C");
+        report.error("interrupted", "SIGINT (Ctrl-C) during the run");
     }
     if may_exist.load(Ordering::Acquire) {
         match client.delete_stream(&stream).await {
@@ -193,7 +193,7 @@ pub async fn run(args: &KinesisArgs) -> anyhow::Result<()> {
         print!("{table}");
     }
     for (phase, message) in report.errors() {
-        eprintln!("sluice bench kinesis: {phase} failed: {message}");
+        eprintln!("sluice bench kinesis: {phase}: {message}");
     }
     match report.errors().len() {
         0 => Ok(()),

@@ -106,7 +106,8 @@ pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireErr
         Some(f) => {
             let kind = f.kind.clone().unwrap_or_default();
             let ts_ms = f.timestamp.map(|t| (t * 1000.0).max(0.0) as u64);
-            let horizon = retention_cutoff(&stream, now);
+            // The trim horizon: no earlier than the stream itself.
+            let horizon = retention_cutoff(&stream, now).max(stream.epoch_ms);
             match kind.as_str() {
                 "AFTER_SHARD_ID" => {
                     let Some(id) = f.shard_id.as_deref() else {

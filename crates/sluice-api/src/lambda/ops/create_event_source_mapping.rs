@@ -4,7 +4,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sluice_core::mapping::{CreateRequest, EventSourceMapping, MappingError, validate};
+use sluice_core::arn::SourceArn;
+use sluice_core::kinesis::SequenceNumber;
+use sluice_core::mapping::{
+    CreateRequest, EventSourceMapping, MappingError, StartingPosition, validate,
+};
+use sluice_core::source::{Checkpoint, StartAt};
 
 use crate::AppState;
 use crate::lambda::model::mapping_json;
@@ -36,6 +41,51 @@ pub fn plan(app: &AppState, req: &CreateRequest) -> Result<EventSourceMapping, L
     if let Err(existing) = inserted {
         return Err(MappingError::Conflict(existing.conflict_message(&m.function_name)).into());
     }
+    pin_latest(app, &m)?;
     tracing::info!(mapping_id = %m.uuid, source = %m.source, function = %m.function_arn, "Event source mapping created.");
     Ok(m)
+}
+
+/// LATEST means "records put after Create returned": resolve it now, per shard, to each
+/// shard's tip, so nothing put after this answer is missed while consumers start (AWS may
+/// miss such records; users complain about it).
+fn pin_latest(app: &AppState, m: &EventSourceMapping) -> Result<(), LambdaError> {
+    let stream = match &m.source {
+        SourceArn::KinesisStream { stream, .. } | SourceArn::KinesisConsumer { stream, .. } => {
+            stream
+        }
+        _ => return Ok(()),
+    };
+    let latest = m
+        .settings
+        .stream
+        .as_ref()
+        .is_some_and(|s| s.starting_position == StartingPosition::Latest);
+    if !latest {
+        return Ok(());
+    }
+    let Ok(meta) = app.kinesis.stream(stream) else {
+        return Ok(());
+    };
+    let mut checkpoints = Vec::new();
+    for shard in &meta.layout.shards {
+        let c = if shard.closed {
+            Checkpoint::ShardEnd
+        } else {
+            let end = app.kinesis.shard_log(&meta, shard.ordinal)?.end();
+            match end.checked_sub(1) {
+                Some(last) => Checkpoint::After(
+                    SequenceNumber::new(meta.epoch_ms, shard.ordinal, last).to_string(),
+                ),
+                None => Checkpoint::At(StartAt::TrimHorizon),
+            }
+        };
+        checkpoints.push((shard.id(), c));
+    }
+    let refs: Vec<(&str, Checkpoint)> = checkpoints
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
+    app.store.put_checkpoints(&m.uuid, &refs)?;
+    Ok(())
 }

@@ -1,0 +1,353 @@
+//! Kinesis event source mappings end to end: records put through aws-sdk-kinesis reach an
+//! HTTP function through the engine, with AWS's batching, failure handling and checkpoints.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_lambda::types::{
+    DestinationConfig, EventSourcePosition, Filter, FilterCriteria, FunctionResponseType, OnFailure,
+};
+
+use crate::harness::*;
+
+const STREAM: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/flow";
+
+/// A server whose `echo` function is `f`, with a stream `flow` of `shards` shards.
+async fn setup(f: &ScriptedFunction, shards: i32) -> Sluice {
+    let s = Sluice::start(&f.url).await;
+    s.kinesis()
+        .create_stream()
+        .stream_name("flow")
+        .shard_count(shards)
+        .send()
+        .await
+        .unwrap();
+    s
+}
+
+async fn put(s: &Sluice, key: &str, data: &str) -> String {
+    s.kinesis()
+        .put_record()
+        .stream_name("flow")
+        .partition_key(key)
+        .data(Blob::new(data.as_bytes().to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .sequence_number()
+        .to_owned()
+}
+
+fn ok() -> Script {
+    Arc::new(|_| (200, "{}".into()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_reach_the_function_in_order_with_aws_shape() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let s = setup(&f, 1).await;
+    let mut seqs = Vec::new();
+    for i in 0..12 {
+        seqs.push(put(&s, "k", &format!("r{i}")).await);
+    }
+    let m = s
+        .lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(5)
+        .send()
+        .await
+        .unwrap();
+    let first = f.next().await;
+    let records = first["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 5);
+    let r = &records[0];
+    assert_eq!(
+        r.as_object().unwrap().keys().collect::<Vec<_>>(),
+        [
+            "kinesis",
+            "eventSource",
+            "eventVersion",
+            "eventID",
+            "eventName",
+            "invokeIdentityArn",
+            "awsRegion",
+            "eventSourceARN"
+        ]
+    );
+    assert_eq!(r["eventSource"], "aws:kinesis");
+    assert_eq!(r["eventSourceARN"], STREAM);
+    assert_eq!(r["eventID"], format!("shardId-000000000000:{}", seqs[0]));
+    assert_eq!(r["kinesis"]["sequenceNumber"], seqs[0].as_str());
+    assert_eq!(r["kinesis"]["partitionKey"], "k");
+    assert!(
+        r["kinesis"]["approximateArrivalTimestamp"]
+            .as_f64()
+            .unwrap()
+            > 1.0e9
+    );
+    let mut all: Vec<String> = records.iter().map(data_of).collect();
+    all.extend(f.records(7).await.iter().map(data_of));
+    assert_eq!(all, (0..12).map(|i| format!("r{i}")).collect::<Vec<_>>());
+
+    let uuid = m.uuid().unwrap();
+    let mut got = None;
+    for _ in 0..2000 {
+        let m = s
+            .lambda()
+            .get_event_source_mapping()
+            .uuid(uuid)
+            .send()
+            .await
+            .unwrap();
+        if m.last_processing_result() == Some("OK") {
+            got = Some(());
+            break;
+        }
+    }
+    assert!(got.is_some(), "LastProcessingResult never became OK");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latest_starts_at_the_tip_when_create_returns() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let s = setup(&f, 2).await;
+    put(&s, "a", "before").await;
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::Latest)
+        .send()
+        .await
+        .unwrap();
+    // Put right after Create returned: never missed, whatever the consumers' start-up.
+    put(&s, "a", "after-1").await;
+    put(&s, "b", "after-2").await;
+    let mut got: Vec<String> = f.records(2).await.iter().map(data_of).collect();
+    got.sort();
+    assert_eq!(got, ["after-1", "after-2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_record_is_isolated_and_sent_to_the_destination_alone() {
+    let invocations = Arc::new(AtomicUsize::new(0));
+    let count = invocations.clone();
+    let mut f = ScriptedFunction::start(Arc::new(move |event| {
+        count.fetch_add(1, Ordering::SeqCst);
+        let poisoned = event["Records"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| data_of(r) == "poison"));
+        if poisoned {
+            (500, "boom".into())
+        } else {
+            (200, "{}".into())
+        }
+    }))
+    .await;
+    let s = setup(&f, 1).await;
+    let mut seqs = Vec::new();
+    for i in 0..8 {
+        let data = if i == 5 {
+            "poison".to_owned()
+        } else {
+            format!("good-{i}")
+        };
+        seqs.push(put(&s, "k", &data).await);
+    }
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(8)
+        .maximum_retry_attempts(0)
+        .bisect_batch_on_function_error(true)
+        .destination_config(
+            DestinationConfig::builder()
+                .on_failure(OnFailure::builder().destination(DLQ).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Collect delivered good records until all seven arrived.
+    let mut good = std::collections::BTreeSet::new();
+    while good.len() < 7 {
+        let e = f.next().await;
+        let rs = e["Records"].as_array().unwrap().clone();
+        if !rs.iter().any(|r| data_of(r) == "poison") {
+            good.extend(rs.iter().map(data_of));
+        }
+    }
+    // The destination gets exactly one record, for the poison record alone.
+    let client = reqwest_like_get(&s.endpoint(), DLQ).await;
+    let records = client["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{client}");
+    let info = &records[0]["KinesisBatchInfo"];
+    assert_eq!(info["batchSize"], 1);
+    assert_eq!(info["startSequenceNumber"], seqs[5].as_str());
+    assert_eq!(info["endSequenceNumber"], seqs[5].as_str());
+    assert_eq!(info["shardId"], "shardId-000000000000");
+    assert_eq!(info["streamArn"], STREAM);
+    assert_eq!(
+        records[0]["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(records[0]["responseContext"]["functionError"], "Unhandled");
+    assert_eq!(records[0]["version"], "1.0");
+}
+
+/// The on-failure outbox of a destination, through Sluice's own endpoint.
+async fn reqwest_like_get(endpoint: &str, destination: &str) -> serde_json::Value {
+    // The outbox is written before the consumer moves on; poll until the record is there.
+    for _ in 0..2000 {
+        let url = format!("{endpoint}/_sluice/outbox?destination={destination}");
+        let body = http_get(&url).await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if !v["Records"].as_array().unwrap().is_empty() {
+            return v;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("nothing reached {destination}");
+}
+
+/// A minimal HTTP GET over a TCP socket (the tests have no HTTP client crate of their own).
+async fn http_get(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut sock = tokio::net::TcpStream::connect(host).await.unwrap();
+    let req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    sock.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    sock.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_failures_retry_from_the_lowest_failed_record() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let mut f = ScriptedFunction::start(Arc::new(move |event| {
+        let n = c.fetch_add(1, Ordering::SeqCst);
+        let rs = event["Records"].as_array().cloned().unwrap_or_default();
+        if n == 0 && rs.len() >= 4 {
+            let failed: Vec<_> = [3usize, 2]
+                .iter()
+                .map(|i| serde_json::json!({"itemIdentifier": rs[*i]["kinesis"]["sequenceNumber"]}))
+                .collect();
+            (
+                200,
+                serde_json::json!({"batchItemFailures": failed}).to_string(),
+            )
+        } else {
+            (200, "{\"batchItemFailures\":[]}".into())
+        }
+    }))
+    .await;
+    let s = setup(&f, 1).await;
+    for i in 0..5 {
+        put(&s, "k", &format!("r{i}")).await;
+    }
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(5)
+        .function_response_types(FunctionResponseType::ReportBatchItemFailures)
+        .send()
+        .await
+        .unwrap();
+    let first: Vec<String> = f.next().await["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(data_of)
+        .collect();
+    assert_eq!(first, ["r0", "r1", "r2", "r3", "r4"]);
+    let retry: Vec<String> = f.next().await["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(data_of)
+        .collect();
+    assert_eq!(retry, ["r2", "r3", "r4"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_drop_records_and_checkpoints_survive_restart() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let mut s = setup(&f, 1).await;
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .filter_criteria(
+            FilterCriteria::builder()
+                .filters(
+                    Filter::builder()
+                        .pattern(r#"{"data": {"kind": ["keep"]}}"#)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    put(&s, "k", r#"{"kind":"drop","n":1}"#).await;
+    put(&s, "k", r#"{"kind":"keep","n":2}"#).await;
+    put(&s, "k", "not json").await;
+    put(&s, "k", r#"{"kind":"keep","n":4}"#).await;
+    let got: Vec<String> = f.records(2).await.iter().map(data_of).collect();
+    assert_eq!(
+        got,
+        [r#"{"kind":"keep","n":2}"#, r#"{"kind":"keep","n":4}"#]
+    );
+    s.restart().await;
+    put(&s, "k", r#"{"kind":"keep","n":5}"#).await;
+    // After the restart the checkpoint holds: only the new record is delivered.
+    let got: Vec<String> = f.records(1).await.iter().map(data_of).collect();
+    assert_eq!(got, [r#"{"kind":"keep","n":5}"#]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn children_start_after_their_parent_is_done() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let s = setup(&f, 1).await;
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    for i in 0..3 {
+        put(&s, &format!("p{i}"), &format!("parent-{i}")).await;
+    }
+    s.kinesis()
+        .split_shard()
+        .stream_name("flow")
+        .shard_to_split("shardId-000000000000")
+        .new_starting_hash_key("170141183460469231731687303715884105728")
+        .send()
+        .await
+        .unwrap();
+    for i in 0..4 {
+        put(&s, &format!("c{i}"), &format!("child-{i}")).await;
+    }
+    let got: Vec<String> = f.records(7).await.iter().map(data_of).collect();
+    let last_parent = got.iter().rposition(|d| d.starts_with("parent")).unwrap();
+    let first_child = got.iter().position(|d| d.starts_with("child")).unwrap();
+    assert!(last_parent < first_child, "{got:?}");
+}
