@@ -351,3 +351,153 @@ async fn children_start_after_their_parent_is_done() {
     let first_child = got.iter().position(|d| d.starts_with("child")).unwrap();
     assert!(last_parent < first_child, "{got:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tumbling_windows_carry_state_to_a_final_invocation() {
+    let mut f = ScriptedFunction::start(Arc::new(|event| {
+        let seen = event["state"]["count"].as_u64().unwrap_or(0);
+        let n = event["Records"].as_array().map_or(0, Vec::len) as u64;
+        (
+            200,
+            serde_json::json!({"state": {"count": seen + n}}).to_string(),
+        )
+    }))
+    .await;
+    let s = setup(&f, 1).await;
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .tumbling_window_in_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    for i in 0..3 {
+        put(&s, "k", &format!("w{i}")).await;
+    }
+    // Records may straddle a window boundary: sum the final states until all three are in.
+    let mut finals = 0;
+    while finals < 3 {
+        let e = f.next().await;
+        assert_eq!(e["shardId"], "shardId-000000000000");
+        assert_eq!(e["eventSourceARN"], STREAM);
+        assert!(e["window"]["start"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(e["isWindowTerminatedEarly"], false);
+        if e["isFinalInvokeForWindow"] == true {
+            assert!(e["Records"].as_array().unwrap().is_empty());
+            finals += e["state"]["count"].as_u64().unwrap();
+        } else {
+            assert!(e["state"].is_object());
+        }
+    }
+    assert_eq!(finals, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_apply_live_and_disable_pauses_delivery() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let s = setup(&f, 1).await;
+    let m = s
+        .lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(1)
+        .send()
+        .await
+        .unwrap();
+    let uuid = m.uuid().unwrap().to_owned();
+    put(&s, "k", "one").await;
+    assert_eq!(
+        f.records(1).await.iter().map(data_of).collect::<Vec<_>>(),
+        ["one"]
+    );
+
+    s.lambda()
+        .update_event_source_mapping()
+        .uuid(&uuid)
+        .enabled(false)
+        .send()
+        .await
+        .unwrap();
+    wait_state(&s.lambda(), &uuid, "Disabled").await;
+    put(&s, "k", "while-disabled-1").await;
+    put(&s, "k", "while-disabled-2").await;
+    s.lambda()
+        .update_event_source_mapping()
+        .uuid(&uuid)
+        .enabled(true)
+        .batch_size(10)
+        .send()
+        .await
+        .unwrap();
+    // Resumes from the checkpoint with the new batch size: both records in one batch.
+    let e = f.next().await;
+    let got: Vec<String> = e["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(data_of)
+        .collect();
+    assert_eq!(got, ["while-disabled-1", "while-disabled-2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallelization_keeps_per_key_order() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let s = setup(&f, 1).await;
+    for i in 0..40 {
+        put(&s, &format!("key-{}", i % 4), &format!("key-{}:{i}", i % 4)).await;
+    }
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(3)
+        .parallelization_factor(4)
+        .send()
+        .await
+        .unwrap();
+    let got: Vec<String> = f.records(40).await.iter().map(data_of).collect();
+    for k in 0..4 {
+        let seq: Vec<usize> = got
+            .iter()
+            .filter(|d| d.starts_with(&format!("key-{k}:")))
+            .map(|d| d.split(':').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(seq.len(), 10);
+        assert!(
+            seq.windows(2).all(|w| w[0] < w[1]),
+            "key-{k} out of order: {seq:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_arn_mapping_reads_its_stream() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let s = setup(&f, 1).await;
+    let consumer = s
+        .kinesis()
+        .register_stream_consumer()
+        .stream_arn(STREAM)
+        .consumer_name("efo")
+        .send()
+        .await
+        .unwrap();
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(consumer.consumer().unwrap().consumer_arn())
+        .starting_position(EventSourcePosition::Latest)
+        .send()
+        .await
+        .unwrap();
+    put(&s, "k", "via-consumer").await;
+    let r = f.records(1).await;
+    assert_eq!(data_of(&r[0]), "via-consumer");
+    assert_eq!(r[0]["eventSourceARN"], STREAM);
+}

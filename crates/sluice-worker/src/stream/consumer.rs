@@ -17,7 +17,9 @@ use sluice_core::function::{Invocation, InvokeError, InvokeRequest};
 use sluice_core::mapping::{EventSourceMapping, StartingPosition};
 use sluice_core::source::{Checkpoint, Cursor, RecordContext, SourceError, StartAt};
 use sluice_core::stream::destination::{RequestContext, ResponseContext, failure_record};
-use sluice_core::stream::event::{batch_event, record_cost};
+use sluice_core::stream::event::{WindowContext, batch_event, record_cost, window_event};
+use sluice_core::stream::response::parse_window_response;
+use sluice_core::stream::window::{state_too_large, window_of};
 use sluice_core::stream::{
     BatchInfo, BatchLimits, BatchResponse, BatchWork, Batcher, CheckpointTracker, Discarded,
     FailurePolicy, Lanes, Outcome, Settled, Step, StreamRecord, StreamSource,
@@ -56,6 +58,16 @@ pub struct ShardConsumer {
 /// A record waiting in the batcher: its tracker ordinal and the record.
 type Pending = (u64, StreamRecord);
 
+/// A tumbling window in progress on this shard. Its records are checkpointed only once the
+/// window's final invocation succeeds; the state lives in memory (as on AWS, a restart
+/// replays the window from the last checkpoint with a fresh state).
+struct OpenWindow {
+    bounds: (u64, u64),
+    state: serde_json::Value,
+    /// Records invoked (or discarded) in this window, awaiting the final invocation.
+    ordinals: Vec<u64>,
+}
+
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
@@ -78,6 +90,8 @@ struct Settings {
     policy: FailurePolicy,
     lanes: Lanes,
     limits: BatchLimits,
+    /// `TumblingWindowInSeconds`; zero for none.
+    tumbling: Duration,
 }
 
 impl Settings {
@@ -101,6 +115,9 @@ impl Settings {
                 report_batch_item_failures: s.report_batch_item_failures,
             },
             lanes: Lanes::new(factor),
+            tumbling: stream
+                .as_ref()
+                .map_or(Duration::ZERO, |t| t.tumbling_window),
             limits: BatchLimits::stream_event(batch, s.maximum_batching_window),
             filters,
             mapping,
@@ -171,6 +188,7 @@ impl ShardConsumer {
         let mut settings = Settings::of(self.mapping.borrow_and_update().clone());
         let mut batcher: Batcher<Pending> = Batcher::new(settings.limits);
         let mut ended = false;
+        let mut window: Option<OpenWindow> = None;
         tracing::debug!(mapping_id = %uuid, shard_id = %shard, "Consumer processing.");
 
         // Processing.
@@ -183,7 +201,20 @@ impl ShardConsumer {
             if !batcher.is_empty() && (batcher.is_ready(now) || ended) {
                 let batch: Vec<Pending> = batcher.take(now);
                 tracing::trace!(mapping_id = %uuid, shard_id = %shard, records = batch.len(), "Batch taken.");
-                self.process(&settings, batch, &mut tracker).await;
+                if settings.tumbling.is_zero() {
+                    self.process(&settings, batch, &mut tracker).await;
+                } else {
+                    self.process_windowed(&settings, batch, &mut tracker, &mut window)
+                        .await;
+                }
+                continue;
+            }
+            // A window whose time is up (or whose shard ended) gets its final invocation.
+            if let Some(w) = &window
+                && (ended || now_ms() >= w.bounds.1)
+            {
+                let w = window.take();
+                self.close_window(&settings, w, false, &mut tracker).await;
                 continue;
             }
             if ended {
@@ -236,8 +267,12 @@ impl ShardConsumer {
             if got > 0 || ended {
                 continue;
             }
-            // Nothing new: wait for an append, the window's end, a settings change, or shutdown.
-            let deadline = batcher.deadline();
+            // Nothing new: wait for an append, the batching window's or the tumbling window's
+            // end, a settings change, or shutdown.
+            let deadline = match (batcher.deadline(), window.as_ref().map(|w| w.bounds.1)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             self.wait(&cursor, deadline, &mut shutdown).await;
         }
     }
@@ -297,8 +332,116 @@ impl ShardConsumer {
         }
     }
 
-    /// Works one batch through the failure policy; returns the ordinals it settled.
+    /// Invokes a taken batch under tumbling windows: records go in window order, a batch
+    /// never spans two windows, and a window's final invocation comes before the next one
+    /// opens.
+    async fn process_windowed(
+        &self,
+        settings: &Settings,
+        batch: Vec<Pending>,
+        tracker: &mut CheckpointTracker,
+        window: &mut Option<OpenWindow>,
+    ) {
+        let max = settings.limits.max_records.max(1);
+        let mut rest = batch;
+        while !rest.is_empty() {
+            let bounds = window_of(rest[0].1.arrival_ms, settings.tumbling);
+            let same = rest
+                .iter()
+                .take(max)
+                .take_while(|(_, r)| window_of(r.arrival_ms, settings.tumbling) == bounds)
+                .count();
+            let tail = rest.split_off(same);
+            if window.as_ref().is_some_and(|w| w.bounds != bounds) {
+                let done = window.take();
+                self.close_window(settings, done, false, tracker).await;
+            }
+            let open = window.get_or_insert_with(|| OpenWindow {
+                bounds,
+                state: serde_json::json!({}),
+                ordinals: Vec::new(),
+            });
+            let settled = self.invoke_batch_in(settings, rest, Some(open)).await;
+            open.ordinals.extend(settled);
+            if state_too_large(&open.state) {
+                let done = window.take();
+                self.close_window(settings, done, true, tracker).await;
+            }
+            rest = tail;
+        }
+    }
+
+    /// The window's final invocation (no records, `isFinalInvokeForWindow`), retried under
+    /// the mapping's retry limit; then its records are checkpointed and its state dropped.
+    async fn close_window(
+        &self,
+        settings: &Settings,
+        window: Option<OpenWindow>,
+        terminated_early: bool,
+        tracker: &mut CheckpointTracker,
+    ) {
+        let Some(w) = window else {
+            return;
+        };
+        let payload = window_event(
+            std::iter::empty(),
+            &WindowContext {
+                window: w.bounds,
+                state: &w.state,
+                shard_id: &self.shard_id,
+                event_source_arn: &self.context.event_source_arn,
+                is_final_invoke_for_window: true,
+                is_window_terminated_early: terminated_early,
+            },
+        );
+        let mut failures = 0u32;
+        loop {
+            let ok = match self.invoke(settings, payload.clone()).await {
+                Ok(Invocation::Ok(body)) => parse_window_response(&body, &[]).is_ok(),
+                Ok(Invocation::FunctionError { .. }) => false,
+                Err(problem) => {
+                    self.set_result(format!("PROBLEM: {problem}")).await;
+                    tokio::time::sleep(backoff(failures + 1)).await;
+                    continue;
+                }
+            };
+            if ok {
+                self.set_result("OK".into()).await;
+                break;
+            }
+            failures += 1;
+            self.set_result("PROBLEM: Function call failed".into())
+                .await;
+            let exhausted = settings
+                .policy
+                .maximum_retry_attempts
+                .is_some_and(|max| failures > max);
+            if exhausted {
+                tracing::warn!(mapping_id = %settings.mapping.uuid, shard_id = %self.shard_id,
+                    "Final window invocation failed; window closed without it.");
+                break;
+            }
+            tokio::time::sleep(backoff(failures)).await;
+        }
+        if tracker.complete(w.ordinals) {
+            self.checkpoint_progress(&settings.mapping.uuid, tracker)
+                .await;
+        }
+    }
+
+    /// Works one batch through the failure policy; returns the ordinals it settled. With a
+    /// tumbling window, the event carries the window and its state, and the function's
+    /// answer must carry the next state (or it is a failed invocation).
     async fn invoke_batch(&self, settings: &Settings, batch: Vec<Pending>) -> Vec<u64> {
+        self.invoke_batch_in(settings, batch, None).await
+    }
+
+    async fn invoke_batch_in(
+        &self,
+        settings: &Settings,
+        batch: Vec<Pending>,
+        mut window: Option<&mut OpenWindow>,
+    ) -> Vec<u64> {
         let records: Vec<StreamRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
         let ordinals: Vec<u64> = batch.iter().map(|(o, _)| *o).collect();
         let mut work = BatchWork::new(settings.policy, records.len());
@@ -313,7 +456,20 @@ impl ShardConsumer {
                 }
                 Step::Invoke(range) => {
                     let slice = &records[range.clone()];
-                    let payload = batch_event(slice.iter().map(|r| &r.event));
+                    let payload = match window.as_deref() {
+                        None => batch_event(slice.iter().map(|r| &r.event)),
+                        Some(w) => window_event(
+                            slice.iter().map(|r| &r.event),
+                            &WindowContext {
+                                window: w.bounds,
+                                state: &w.state,
+                                shard_id: &self.shard_id,
+                                event_source_arn: &self.context.event_source_arn,
+                                is_final_invoke_for_window: false,
+                                is_window_terminated_early: false,
+                            },
+                        ),
+                    };
                     let request_id = uuid_string();
                     match self.invoke(settings, payload).await {
                         Err(problem) => {
@@ -333,17 +489,28 @@ impl ShardConsumer {
                                         executed_version: "$LATEST".into(),
                                         function_error: None,
                                     });
-                                    if settings.policy.report_batch_item_failures {
-                                        let seqs: Vec<&str> = slice
-                                            .iter()
-                                            .map(|r| r.sequence_number.as_str())
-                                            .collect();
-                                        match parse_batch_item_failures(body, &seqs) {
-                                            BatchResponse::Success => Outcome::Success,
-                                            other => Outcome::from_response(other),
+                                    let seqs: Vec<&str> =
+                                        slice.iter().map(|r| r.sequence_number.as_str()).collect();
+                                    match window.as_deref_mut() {
+                                        Some(w) => match parse_window_response(body, &seqs) {
+                                            // A window answer without state is a failure.
+                                            Err(_) => Outcome::FunctionError,
+                                            Ok(answer) => {
+                                                w.state = answer.state;
+                                                if settings.policy.report_batch_item_failures {
+                                                    Outcome::from_response(answer.items)
+                                                } else {
+                                                    Outcome::Success
+                                                }
+                                            }
+                                        },
+                                        None if settings.policy.report_batch_item_failures => {
+                                            match parse_batch_item_failures(body, &seqs) {
+                                                BatchResponse::Success => Outcome::Success,
+                                                other => Outcome::from_response(other),
+                                            }
                                         }
-                                    } else {
-                                        Outcome::Success
+                                        None => Outcome::Success,
                                     }
                                 }
                                 Invocation::FunctionError { .. } => {
