@@ -435,6 +435,25 @@ impl PutRecordsBody {
         self.buf.push(b'}');
     }
 
+    /// Appends a record whose `Data` is the concatenation of `base64_parts`, e.g. a
+    /// per-record header and a payload shared by every record. The parts must be base64 text
+    /// (nothing in it needs JSON escaping), and every part but the last must encode a
+    /// multiple of 3 bytes so the concatenation is itself valid base64.
+    pub fn push_base64_parts(&mut self, base64_parts: &[&str], partition_key: &str) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        self.buf.extend_from_slice(b"{\"Data\":\"");
+        for part in base64_parts {
+            self.buf.extend_from_slice(part.as_bytes());
+        }
+        self.buf.extend_from_slice(b"\",\"PartitionKey\":");
+        // Writing a `&str` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.buf, partition_key);
+        self.buf.push(b'}');
+    }
+
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.extend_from_slice(b"]}");
         self.buf
@@ -651,6 +670,37 @@ mod tests {
         );
         let empty = PutRecordsBody::new(&JsonString::new("s"), 0).finish();
         assert_eq!(empty, br#"{"StreamName":"s","Records":[]}"#);
+    }
+
+    #[test]
+    fn put_records_body_with_base64_parts_matches_serde() {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let (head, tail) = (engine.encode(b"abc123"), engine.encode(b"tail!"));
+        let whole = format!("{head}{tail}");
+        assert_eq!(
+            engine.decode(&whole).expect("valid base64"),
+            b"abc123tail!".to_vec()
+        );
+        let reference = PutRecordsIn {
+            stream_name: "s",
+            records: vec![
+                PutRecordsEntry {
+                    data: &whole,
+                    partition_key: "k\"1",
+                },
+                PutRecordsEntry {
+                    data: "",
+                    partition_key: "k2",
+                },
+            ],
+        };
+        let mut body = PutRecordsBody::new(&JsonString::new("s"), 0);
+        body.push_base64_parts(&[&head, &tail], "k\"1");
+        body.push_base64_parts(&[], "k2");
+        assert_eq!(
+            String::from_utf8(body.finish()).expect("utf-8"),
+            serde_json::to_string(&reference).expect("json")
+        );
     }
 
     #[test]
