@@ -169,9 +169,30 @@ pub fn stream_name_constraints(v: &mut Violations, member: &str, name: &str) {
     }
 }
 
-/// Parses a request's JSON value into an operation's input.
-pub fn input<T: DeserializeOwned>(value: Value) -> Result<T, KinesisWireError> {
-    serde_json::from_value(value).map_err(|e| KinesisWireError::serialization(e.to_string()))
+/// A request body: JSON bytes (parsed straight into the operation's input, no intermediate
+/// tree), or a value decoded from CBOR.
+pub enum Body {
+    Json(Bytes),
+    Value(Value),
+}
+
+/// An operation's answer: a value (encoded for the client's protocol), or JSON already
+/// written (GetRecords' hot path; only for JSON clients).
+pub enum Reply {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+/// Parses a request body into an operation's input.
+pub fn input<T: DeserializeOwned>(body: Body) -> Result<T, KinesisWireError> {
+    let parsed = match body {
+        Body::Json(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
+            serde_json::from_slice(b"{}")
+        }
+        Body::Json(bytes) => serde_json::from_slice(&bytes),
+        Body::Value(value) => serde_json::from_value(value),
+    };
+    parsed.map_err(|e| KinesisWireError::serialization(e.to_string()))
 }
 
 /// Decodes a base64 blob member.
@@ -197,34 +218,42 @@ pub async fn handle(app: AppState, op: &str, headers: &HeaderMap, body: Bytes) -
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with(CBOR));
     let outcome = async {
-        let value = if is_cbor {
-            cbor::decode_request(&body, &cbor::KINESIS)
-                .map_err(|e| KinesisWireError::serialization(e.to_string()))?
-        } else if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(Default::default())
+        let request = if is_cbor {
+            let value = cbor::decode_request(&body, &cbor::KINESIS)
+                .map_err(|e| KinesisWireError::serialization(e.to_string()))?;
+            if !value.is_object() {
+                return Err(KinesisWireError::serialization(
+                    "Start of structure or map found where not expected.",
+                ));
+            }
+            Body::Value(value)
         } else {
-            serde_json::from_slice(&body)
-                .map_err(|e| KinesisWireError::serialization(e.to_string()))?
+            let first = body.iter().find(|b| !b.is_ascii_whitespace());
+            if first.is_some_and(|b| *b != b'{') {
+                return Err(KinesisWireError::serialization(
+                    "Start of structure or map found where not expected.",
+                ));
+            }
+            Body::Json(body)
         };
-        if !value.is_object() {
-            return Err(KinesisWireError::serialization(
-                "Start of structure or map found where not expected.",
-            ));
-        }
-        ops::dispatch(&app, op, value).await
+        ops::dispatch(&app, op, request).await
     }
     .await;
-    let (status, value) = match outcome {
-        Ok(v) => (StatusCode::OK, v),
+    let (status, reply) = match outcome {
+        Ok(r) => (StatusCode::OK, r),
         Err(e) => (
             e.status,
-            serde_json::json!({"__type": e.code, "message": e.message}),
+            Reply::Value(serde_json::json!({"__type": e.code, "message": e.message})),
         ),
     };
-    let (content_type, bytes) = if is_cbor {
-        (CBOR, cbor::encode_response(&value, &cbor::KINESIS))
-    } else {
-        (JSON, serde_json::to_vec(&value).unwrap_or_default())
+    let (content_type, bytes) = match (is_cbor, reply) {
+        (true, Reply::Value(value)) => (CBOR, cbor::encode_response(&value, &cbor::KINESIS)),
+        (true, Reply::Json(json)) => {
+            let value: Value = serde_json::from_slice(&json).unwrap_or_default();
+            (CBOR, cbor::encode_response(&value, &cbor::KINESIS))
+        }
+        (false, Reply::Value(value)) => (JSON, serde_json::to_vec(&value).unwrap_or_default()),
+        (false, Reply::Json(json)) => (JSON, json),
     };
     let mut resp = (status, bytes).into_response();
     resp.headers_mut()

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sluice_core::constraint::Violations;
 
 use super::blocking;
-use crate::kinesis::{Ctx, KinesisWireError, input, stream_name_constraints};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input, stream_name_constraints};
 
 /// Most shards one Sluice holds (an account's default shard quota on AWS is 500 to 1000).
 pub const SHARD_LIMIT: i64 = 1000;
@@ -29,7 +29,7 @@ struct ModeDetails {
     stream_mode: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     match &req.stream_name {

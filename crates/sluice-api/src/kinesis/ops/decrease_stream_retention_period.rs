@@ -7,7 +7,7 @@ use sluice_core::constraint::Violations;
 use sluice_store::kinesis::KinesisError;
 
 use super::blocking;
-use crate::kinesis::{Ctx, KinesisWireError, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -18,14 +18,14 @@ struct Input {
     retention_period_hours: Option<i64>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     change_retention(ctx, value, false).await
 }
 
 /// Both retention operations: `increase` says which direction is allowed.
 pub async fn change_retention(
     ctx: &Ctx<'_>,
-    value: Value,
+    value: Body,
     increase: bool,
 ) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::blocking;
-use crate::kinesis::{Ctx, KinesisWireError, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -15,7 +15,7 @@ struct Input {
     enforce_consumer_deletion: Option<bool>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let name = ctx.stream_name(req.stream_name.as_deref(), req.stream_arn.as_deref())?;
     let kinesis = ctx.kinesis.clone();

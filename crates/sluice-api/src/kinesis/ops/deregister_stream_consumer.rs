@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 
 use super::blocking;
 use super::describe_stream_consumer::{ConsumerRef, find_consumer};
-use crate::kinesis::{Ctx, KinesisWireError, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input};
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: ConsumerRef = input(value)?;
     let (stream, consumer) = find_consumer(ctx, &req)?;
     let kinesis = ctx.kinesis.clone();

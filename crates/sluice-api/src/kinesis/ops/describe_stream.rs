@@ -7,7 +7,7 @@ use sluice_core::constraint::Violations;
 use sluice_core::kinesis::shards::parse_shard_id;
 
 use super::{blocking, shard_json, stream_mode};
-use crate::kinesis::{Ctx, KinesisWireError, epoch, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, epoch, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -19,7 +19,7 @@ struct Input {
     exclusive_start_shard_id: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     v.range("limit", req.limit, 1, 10_000);

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_store::kinesis::{ConsumerRecord, StreamRecord};
 
-use crate::kinesis::{Ctx, KinesisWireError, epoch, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, epoch, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -67,7 +67,7 @@ pub fn find_consumer(
     }
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: ConsumerRef = input(value)?;
     let (stream, c) = find_consumer(ctx, &req)?;
     Ok(json!({

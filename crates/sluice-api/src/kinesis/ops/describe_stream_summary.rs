@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::stream_mode;
-use crate::kinesis::{Ctx, KinesisWireError, epoch, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, epoch, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -14,7 +14,7 @@ struct Input {
     stream_arn: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let s = ctx.stream(req.stream_name.as_deref(), req.stream_arn.as_deref())?;
     Ok(json!({

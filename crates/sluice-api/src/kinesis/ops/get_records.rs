@@ -11,7 +11,9 @@ use sluice_core::kinesis::shards::shard_id;
 use sluice_core::kinesis::{IteratorError, SequenceNumber, ShardIterator};
 
 use super::blocking;
-use crate::kinesis::{Ctx, KinesisWireError, b64, epoch, input};
+use base64::Engine;
+
+use crate::kinesis::{Body, Ctx, KinesisWireError, Reply, epoch, input};
 
 /// Most bytes one GetRecords returns.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -23,7 +25,7 @@ struct Input {
     limit: Option<i64>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Reply, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     match &req.shard_iterator {
@@ -69,36 +71,84 @@ pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireErr
         } else {
             0
         };
-        let mut out = json!({
-            "Records": records.iter().map(|r| json!({
-                "SequenceNumber": SequenceNumber::new(stream.epoch_ms, shard.ordinal, r.index).to_string(),
-                "ApproximateArrivalTimestamp": epoch(r.arrival_ms),
-                "Data": b64(&r.data),
-                "PartitionKey": r.partition_key,
-            })).collect::<Vec<_>>(),
-            "MillisBehindLatest": millis_behind,
-        });
+        // The answer is written as JSON directly (the hot path of every reader): records
+        // first, then the rest. CBOR clients get it converted at the edge.
+        let mut out = Vec::with_capacity(
+            records
+                .iter()
+                .map(|r| r.data.len() * 4 / 3 + 160)
+                .sum::<usize>()
+                + 256,
+        );
+        out.extend_from_slice(b"{\"Records\":[");
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"SequenceNumber\":\"");
+            out.extend_from_slice(
+                SequenceNumber::new(stream.epoch_ms, shard.ordinal, r.index)
+                    .to_string()
+                    .as_bytes(),
+            );
+            out.extend_from_slice(b"\",\"ApproximateArrivalTimestamp\":");
+            out.extend_from_slice(epoch(r.arrival_ms).to_string().as_bytes());
+            out.extend_from_slice(b",\"Data\":\"");
+            let at = out.len();
+            let len = base64::encoded_len(r.data.len(), true).unwrap_or(0);
+            out.resize(at + len, 0);
+            let written = base64::engine::general_purpose::STANDARD
+                .encode_slice(&r.data, &mut out[at..])
+                .unwrap_or(0);
+            out.truncate(at + written);
+            out.extend_from_slice(b"\",\"PartitionKey\":");
+            serde_json::to_writer(&mut out, &r.partition_key)
+                .map_err(|e| KinesisWireError::serialization(e.to_string()))?;
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]");
+        let mut tail = serde_json::Map::new();
+        tail.insert("MillisBehindLatest".into(), json!(millis_behind));
         if shard.closed && next >= end {
             let children: Vec<Value> = stream
                 .layout
                 .children(shard.ordinal)
                 .into_iter()
-                .map(|c| json!({
-                    "ShardId": c.id(),
-                    "ParentShards": c.parents().map(shard_id).collect::<Vec<_>>(),
-                    "HashKeyRange": {
-                        "StartingHashKey": c.range.start.to_string(),
-                        "EndingHashKey": c.range.end.to_string(),
-                    },
-                }))
+                .map(|c| {
+                    json!({
+                        "ShardId": c.id(),
+                        "ParentShards": c.parents().map(shard_id).collect::<Vec<_>>(),
+                        "HashKeyRange": {
+                            "StartingHashKey": c.range.start.to_string(),
+                            "EndingHashKey": c.range.end.to_string(),
+                        },
+                    })
+                })
                 .collect();
-            out["ChildShards"] = json!(children);
+            tail.insert("ChildShards".into(), json!(children));
         } else {
-            out["NextShardIterator"] = json!(
-                ShardIterator { index: next, issued_ms: now, ..it }.encode(&key)
+            tail.insert(
+                "NextShardIterator".into(),
+                json!(
+                    ShardIterator {
+                        index: next,
+                        issued_ms: now,
+                        ..it
+                    }
+                    .encode(&key)
+                ),
             );
         }
-        Ok(out)
+        for (k, v) in tail {
+            out.push(b',');
+            serde_json::to_writer(&mut out, &k)
+                .map_err(|e| KinesisWireError::serialization(e.to_string()))?;
+            out.push(b':');
+            serde_json::to_writer(&mut out, &v)
+                .map_err(|e| KinesisWireError::serialization(e.to_string()))?;
+        }
+        out.push(b'}');
+        Ok(Reply::Json(out))
     })
     .await
 }

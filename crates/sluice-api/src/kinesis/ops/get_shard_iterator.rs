@@ -7,7 +7,7 @@ use sluice_core::constraint::Violations;
 use sluice_core::kinesis::{SequenceNumber, ShardIterator};
 
 use super::{blocking, find_shard};
-use crate::kinesis::{Ctx, KinesisWireError, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input};
 
 const TYPES: [&str; 5] = [
     "AT_SEQUENCE_NUMBER",
@@ -29,7 +29,7 @@ struct Input {
     timestamp: Option<f64>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     match &req.shard_id {

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::decrease_stream_retention_period::change_retention;
-use crate::kinesis::{Ctx, KinesisWireError};
+use crate::kinesis::{Body, Ctx, KinesisWireError};
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     change_retention(ctx, value, true).await
 }

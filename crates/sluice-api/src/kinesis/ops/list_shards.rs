@@ -12,7 +12,7 @@ use sluice_core::kinesis::shards::parse_shard_id;
 use sluice_store::kinesis::retention_cutoff;
 
 use super::{blocking, shard_json};
-use crate::kinesis::{Ctx, KinesisWireError, b64, blob, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, b64, blob, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -44,7 +44,7 @@ const FILTERS: [&str; 6] = [
     "FROM_TIMESTAMP",
 ];
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     v.range("maxResults", req.max_results, 1, 10_000);

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_core::constraint::Violations;
 
-use crate::kinesis::{Ctx, KinesisWireError, b64, blob, epoch, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, b64, blob, epoch, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -15,7 +15,7 @@ struct Input {
     max_results: Option<i64>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     if req.stream_arn.is_none() {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sluice_core::constraint::Violations;
 
 use super::stream_mode;
-use crate::kinesis::{Ctx, KinesisWireError, b64, blob, epoch, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, b64, blob, epoch, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -17,7 +17,7 @@ struct Input {
     next_token: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     v.range("limit", req.limit, 1, 10_000);

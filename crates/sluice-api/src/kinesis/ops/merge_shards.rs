@@ -6,7 +6,7 @@ use sluice_core::constraint::Violations;
 
 use super::blocking;
 use super::split_shard::reshard_error;
-use crate::kinesis::{Ctx, KinesisWireError, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -18,7 +18,7 @@ struct Input {
     adjacent_shard_to_merge: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     if req.shard_to_merge.is_none() {

@@ -27,43 +27,63 @@ use serde_json::{Value, json};
 use sluice_core::kinesis::{SequenceNumber, ShardSpec};
 use sluice_store::kinesis::{KinesisStore, StreamRecord};
 
-use super::{Ctx, KinesisWireError};
+use super::{Body, Ctx, KinesisWireError, Reply};
 use crate::AppState;
 
 /// Runs operation `op` on `input`.
-pub async fn dispatch(app: &AppState, op: &str, input: Value) -> Result<Value, KinesisWireError> {
+pub async fn dispatch(app: &AppState, op: &str, input: Body) -> Result<Reply, KinesisWireError> {
     let ctx = Ctx {
         app,
         kinesis: &app.kinesis,
         now_ms: crate::lambda::now_ms(),
     };
     match op {
-        "CreateStream" => create_stream::handle(&ctx, input).await,
-        "DeleteStream" => delete_stream::handle(&ctx, input).await,
-        "DescribeStream" => describe_stream::handle(&ctx, input).await,
-        "DescribeStreamSummary" => describe_stream_summary::handle(&ctx, input).await,
-        "ListStreams" => list_streams::handle(&ctx, input).await,
-        "ListShards" => list_shards::handle(&ctx, input).await,
-        "PutRecord" => put_record::handle(&ctx, input).await,
-        "PutRecords" => put_records::handle(&ctx, input).await,
-        "GetShardIterator" => get_shard_iterator::handle(&ctx, input).await,
+        "CreateStream" => create_stream::handle(&ctx, input).await.map(Reply::Value),
+        "DeleteStream" => delete_stream::handle(&ctx, input).await.map(Reply::Value),
+        "DescribeStream" => describe_stream::handle(&ctx, input).await.map(Reply::Value),
+        "DescribeStreamSummary" => describe_stream_summary::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "ListStreams" => list_streams::handle(&ctx, input).await.map(Reply::Value),
+        "ListShards" => list_shards::handle(&ctx, input).await.map(Reply::Value),
+        "PutRecord" => put_record::handle(&ctx, input).await.map(Reply::Value),
+        "PutRecords" => put_records::handle(&ctx, input).await.map(Reply::Value),
+        "GetShardIterator" => get_shard_iterator::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
         "GetRecords" => get_records::handle(&ctx, input).await,
-        "SplitShard" => split_shard::handle(&ctx, input).await,
-        "MergeShards" => merge_shards::handle(&ctx, input).await,
-        "UpdateShardCount" => update_shard_count::handle(&ctx, input).await,
-        "IncreaseStreamRetentionPeriod" => {
-            increase_stream_retention_period::handle(&ctx, input).await
-        }
-        "DecreaseStreamRetentionPeriod" => {
-            decrease_stream_retention_period::handle(&ctx, input).await
-        }
-        "AddTagsToStream" => add_tags_to_stream::handle(&ctx, input).await,
-        "RemoveTagsFromStream" => remove_tags_from_stream::handle(&ctx, input).await,
-        "ListTagsForStream" => list_tags_for_stream::handle(&ctx, input).await,
-        "RegisterStreamConsumer" => register_stream_consumer::handle(&ctx, input).await,
-        "DescribeStreamConsumer" => describe_stream_consumer::handle(&ctx, input).await,
-        "ListStreamConsumers" => list_stream_consumers::handle(&ctx, input).await,
-        "DeregisterStreamConsumer" => deregister_stream_consumer::handle(&ctx, input).await,
+        "SplitShard" => split_shard::handle(&ctx, input).await.map(Reply::Value),
+        "MergeShards" => merge_shards::handle(&ctx, input).await.map(Reply::Value),
+        "UpdateShardCount" => update_shard_count::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "IncreaseStreamRetentionPeriod" => increase_stream_retention_period::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "DecreaseStreamRetentionPeriod" => decrease_stream_retention_period::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "AddTagsToStream" => add_tags_to_stream::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "RemoveTagsFromStream" => remove_tags_from_stream::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "ListTagsForStream" => list_tags_for_stream::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "RegisterStreamConsumer" => register_stream_consumer::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "DescribeStreamConsumer" => describe_stream_consumer::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "ListStreamConsumers" => list_stream_consumers::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
+        "DeregisterStreamConsumer" => deregister_stream_consumer::handle(&ctx, input)
+            .await
+            .map(Reply::Value),
         other => Err(KinesisWireError::new(
             "UnknownOperationException",
             format!("Operation {other} is not supported by this Sluice."),

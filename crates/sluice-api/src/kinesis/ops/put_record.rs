@@ -9,7 +9,7 @@ use sluice_core::kinesis::shards::shard_id;
 use sluice_store::kinesis::PutRecord;
 
 use super::put_records::{check_record, explicit_hash_key};
-use crate::kinesis::{Ctx, KinesisWireError, blob, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, blob, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -23,7 +23,7 @@ struct Input {
     sequence_number_for_ordering: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let data = req.data.as_deref().map(|d| blob("Data", d)).transpose()?;
     let mut v = Violations::default();

@@ -8,7 +8,7 @@ use sluice_core::constraint::Violations;
 use sluice_core::kinesis::shards::shard_id;
 use sluice_store::kinesis::PutRecord;
 
-use crate::kinesis::{Ctx, KinesisWireError, blob, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, blob, input};
 
 /// Largest record: data plus partition key.
 pub const MAX_RECORD: usize = 1024 * 1024;
@@ -80,7 +80,7 @@ pub fn explicit_hash_key(e: Option<&str>) -> Result<Option<u128>, KinesisWireErr
     }
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     let entries = req.records.unwrap_or_default();

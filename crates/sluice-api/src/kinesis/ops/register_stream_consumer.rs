@@ -7,7 +7,7 @@ use sluice_core::constraint::Violations;
 use sluice_store::kinesis::{ConsumerRecord, KinesisError};
 
 use super::blocking;
-use crate::kinesis::{Ctx, KinesisWireError, epoch, input, stream_name_constraints};
+use crate::kinesis::{Body, Ctx, KinesisWireError, epoch, input, stream_name_constraints};
 
 /// Most consumers one stream may have, as on AWS.
 pub const MAX_CONSUMERS: usize = 20;
@@ -20,7 +20,7 @@ struct Input {
     consumer_name: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     if req.stream_arn.is_none() {

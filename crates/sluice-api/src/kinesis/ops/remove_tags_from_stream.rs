@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sluice_core::constraint::Violations;
 
 use super::blocking;
-use crate::kinesis::{Ctx, KinesisWireError, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -16,7 +16,7 @@ struct Input {
     tag_keys: Option<Vec<String>>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     if req.tag_keys.is_none() {

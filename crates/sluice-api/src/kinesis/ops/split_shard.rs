@@ -7,7 +7,7 @@ use sluice_core::constraint::Violations;
 use sluice_store::kinesis::KinesisError;
 
 use super::blocking;
-use crate::kinesis::{Ctx, KinesisWireError, input};
+use crate::kinesis::{Body, Ctx, KinesisWireError, input};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -19,7 +19,7 @@ struct Input {
     new_starting_hash_key: Option<String>,
 }
 
-pub async fn handle(ctx: &Ctx<'_>, value: Value) -> Result<Value, KinesisWireError> {
+pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireError> {
     let req: Input = input(value)?;
     let mut v = Violations::default();
     if req.shard_to_split.is_none() {
