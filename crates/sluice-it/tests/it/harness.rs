@@ -87,10 +87,15 @@ stream_label = "2026-01-01T00:00:00.000"
 
 impl Sluice {
     pub async fn start(function_url: &str) -> Self {
+        Self::start_with(function_url, "").await
+    }
+
+    /// Starts with `extra` appended to the standard config file.
+    pub async fn start_with(function_url: &str, extra: &str) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("data");
         let config = tmp.path().join("sluice.toml");
-        std::fs::write(&config, config_text(function_url)).unwrap();
+        std::fs::write(&config, config_text(function_url) + extra).unwrap();
         let server = start_server(&dir, &config).await;
         Self {
             server: Some(server),
@@ -169,6 +174,8 @@ pub fn kinesis_client(endpoint: &str) -> aws_sdk_kinesis::Client {
             "test", "test", None, None, "static",
         ))
         .endpoint_url(endpoint)
+        // Tests see every error as the server sent it (throttling included).
+        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_kinesis::Client::from_conf(conf)
 }

@@ -322,3 +322,68 @@ async fn records_survive_restart_and_streams_are_mapping_sources() {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shard_limits_throttle_when_switched_on() {
+    let (_f, url) = FakeFunction::start().await;
+    let s = Sluice::start_with(&url, "\n[kinesis]\nshard_limits = true\n").await;
+    let c = s.kinesis();
+    create(&c, "limited", 1).await;
+    // 500 records of 4 KiB is about 2 MiB: over one shard's 1 MiB per second.
+    let entries: Vec<_> = (0..500)
+        .map(|i| {
+            PutRecordsRequestEntry::builder()
+                .partition_key(format!("k{i}"))
+                .data(Blob::new(vec![b'x'; 4096]))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let out = c
+        .put_records()
+        .stream_name("limited")
+        .set_records(Some(entries))
+        .send()
+        .await
+        .unwrap();
+    let failed = out.failed_record_count().unwrap_or(0);
+    assert!(failed > 200, "{failed} records throttled");
+    let throttled = out
+        .records()
+        .iter()
+        .find(|r| r.error_code().is_some())
+        .unwrap();
+    assert_eq!(
+        throttled.error_code(),
+        Some("ProvisionedThroughputExceededException")
+    );
+    assert_eq!(
+        throttled.error_message(),
+        Some(
+            "Rate exceeded for shard shardId-000000000000 in stream limited under account 000000000000."
+        )
+    );
+    let it = c
+        .get_shard_iterator()
+        .stream_name("limited")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::Latest)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator()
+        .unwrap()
+        .to_owned();
+    let mut saw_throttle = false;
+    for _ in 0..20 {
+        if let Err(e) = c.get_records().shard_iterator(&it).send().await {
+            assert_eq!(e.code(), Some("ProvisionedThroughputExceededException"));
+            saw_throttle = true;
+            break;
+        }
+    }
+    assert!(
+        saw_throttle,
+        "more than 5 GetRecords per second were all served"
+    );
+}

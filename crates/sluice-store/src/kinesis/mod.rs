@@ -22,7 +22,11 @@ use serde::{Deserialize, Serialize};
 use sluice_core::kinesis::{IteratorKey, SequenceNumber, ShardLayout, hash_key_of};
 
 use crate::log::{LogOptions, NewRecord, ShardLog};
+
+pub mod throttle;
+
 use crate::{DataDir, MetaStore, StoreError};
+pub use throttle::Throttle;
 
 /// Stream status as DescribeStream shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +116,8 @@ pub struct KinesisStore {
     /// Bumped after every stream metadata change (create, reshard, delete), so consumers
     /// learn of new or closed shards without polling.
     changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Per-shard throughput limits, when switched on.
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl std::fmt::Debug for KinesisStore {
@@ -139,7 +145,19 @@ impl KinesisStore {
             options: LogOptions::default(),
             logs: Arc::new(Mutex::new(HashMap::new())),
             changes: Arc::new(tokio::sync::watch::channel(0).0),
+            throttle: None,
         })
+    }
+
+    /// Switches per-shard throughput limits on (see [`throttle`]).
+    pub fn with_shard_limits(mut self, on: bool) -> Self {
+        self.throttle = on.then(|| Arc::new(Throttle::default()));
+        self
+    }
+
+    /// The throughput limits, when switched on.
+    pub fn throttle(&self) -> Option<&Throttle> {
+        self.throttle.as_deref()
     }
 
     /// Uses `options` for logs opened from now on (tests and benches).

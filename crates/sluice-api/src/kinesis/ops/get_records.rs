@@ -57,6 +57,19 @@ pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Reply, KinesisWireErro
         .get(it.shard)
         .cloned()
         .ok_or_else(|| KinesisWireError::invalid("Invalid ShardIterator."))?;
+    if let Some(t) = ctx.kinesis.throttle()
+        && !t.admit_read(&stream.name, stream.epoch_ms, shard.ordinal, now)
+    {
+        return Err(KinesisWireError::new(
+            "ProvisionedThroughputExceededException",
+            format!(
+                "Rate exceeded for shard {} in stream {} under account {}.",
+                shard.id(),
+                stream.name,
+                ctx.kinesis.account()
+            ),
+        ));
+    }
     let limit = usize::try_from(req.limit.unwrap_or(10_000)).unwrap_or(10_000);
     let kinesis = ctx.kinesis.clone();
     let key = ctx.kinesis.iterator_key().clone();
@@ -65,6 +78,13 @@ pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Reply, KinesisWireErro
         let from = it.index.max(kinesis.trim_horizon(&stream, &log, now)?);
         let records = log.read(from, limit, MAX_BYTES)?;
         let next = records.last().map_or(from, |r| r.index + 1);
+        if let Some(t) = kinesis.throttle() {
+            let bytes = records
+                .iter()
+                .map(|r| r.data.len() + r.partition_key.len())
+                .sum();
+            t.charge_read(&stream.name, stream.epoch_ms, shard.ordinal, bytes, now);
+        }
         let end = log.end();
         let millis_behind = if next < end {
             log.arrival_of(next)?.map_or(0, |a| now.saturating_sub(a))

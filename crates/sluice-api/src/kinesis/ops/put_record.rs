@@ -46,6 +46,30 @@ pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireErro
         partition_key: req.partition_key.unwrap_or_default(),
         data: data.unwrap_or_default(),
     };
+    if let Some(t) = ctx.kinesis.throttle() {
+        let key = record
+            .explicit_hash_key
+            .unwrap_or_else(|| sluice_core::kinesis::hash_key_of(&record.partition_key));
+        if let Some(shard) = stream.layout.route(key)
+            && !t.admit_write(
+                &stream.name,
+                stream.epoch_ms,
+                shard.ordinal,
+                record.data.len() + record.partition_key.len(),
+                ctx.now_ms,
+            )
+        {
+            return Err(KinesisWireError::new(
+                "ProvisionedThroughputExceededException",
+                format!(
+                    "Rate exceeded for shard {} in stream {} under account {}.",
+                    shard.id(),
+                    stream.name,
+                    ctx.kinesis.account()
+                ),
+            ));
+        }
+    }
     let put = ctx
         .kinesis
         .put_records(&stream, vec![record], ctx.now_ms)

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_core::constraint::Violations;
+use sluice_core::kinesis::hash_key_of;
 use sluice_core::kinesis::shards::shard_id;
 use sluice_store::kinesis::PutRecord;
 
@@ -119,13 +120,58 @@ pub async fn handle(ctx: &Ctx<'_>, value: Body) -> Result<Value, KinesisWireErro
             data: data.unwrap_or_default(),
         });
     }
-    let put = ctx.kinesis.put_records(&stream, puts, ctx.now_ms).await?;
+    // With shard limits on, records over their shard's limit fail one by one, as on AWS.
+    let mut throttled = vec![None; puts.len()];
+    if let Some(t) = ctx.kinesis.throttle() {
+        for (i, p) in puts.iter().enumerate() {
+            let key = p
+                .explicit_hash_key
+                .unwrap_or_else(|| hash_key_of(&p.partition_key));
+            if let Some(shard) = stream.layout.route(key)
+                && !t.admit_write(
+                    &stream.name,
+                    stream.epoch_ms,
+                    shard.ordinal,
+                    p.data.len() + p.partition_key.len(),
+                    ctx.now_ms,
+                )
+            {
+                throttled[i] = Some(shard.id());
+            }
+        }
+    }
+    let admitted: Vec<PutRecord> = puts
+        .into_iter()
+        .zip(&throttled)
+        .filter(|(_, t)| t.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    let mut put = ctx
+        .kinesis
+        .put_records(&stream, admitted, ctx.now_ms)
+        .await?
+        .into_iter();
+    let failed = throttled.iter().filter(|t| t.is_some()).count();
+    let account = ctx.kinesis.account().to_owned();
+    let entries: Vec<Value> = throttled
+        .iter()
+        .map(|t| match t {
+            Some(shard) => json!({
+                "ErrorCode": "ProvisionedThroughputExceededException",
+                "ErrorMessage": format!("Rate exceeded for shard {shard} in stream {} under account {account}.", stream.name),
+            }),
+            None => match put.next() {
+                Some((shard, seq)) => json!({
+                    "SequenceNumber": seq.to_string(),
+                    "ShardId": shard_id(shard),
+                }),
+                None => json!({"ErrorCode": "InternalFailure", "ErrorMessage": "Internal service failure."}),
+            },
+        })
+        .collect();
     Ok(json!({
-        "FailedRecordCount": 0,
-        "Records": put.iter().map(|(shard, seq)| json!({
-            "SequenceNumber": seq.to_string(),
-            "ShardId": shard_id(*shard),
-        })).collect::<Vec<_>>(),
+        "FailedRecordCount": failed,
+        "Records": entries,
         "EncryptionType": "NONE",
     }))
 }
