@@ -22,6 +22,9 @@
 //! stream_view_type = "NEW_AND_OLD_IMAGES"
 //! # stream_label = "2026-01-01T00:00:00.000"   (kept from the first start if omitted)
 //!
+//! [kinesis]
+//! shard_limits = false              # true: per-shard throughput limits as on AWS
+//!
 //! [[mappings]]                      # members exactly as CreateEventSourceMapping's
 //! FunctionName = "echo"
 //! EventSourceArn = "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
@@ -116,6 +119,18 @@ pub struct ConfigFile {
     pub tables: Vec<Spanned<TableDecl>>,
     #[serde(default)]
     pub mappings: Vec<Spanned<CreateRequest>>,
+    /// `[kinesis]` settings of the embedded Kinesis.
+    #[serde(default)]
+    pub kinesis: KinesisSettings,
+}
+
+/// `[kinesis]`: `shard_limits = true` switches on per-shard throughput limits (1 MiB or 1,000
+/// records/s in, 2 MiB and 5 GetRecords/s out), off by default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KinesisSettings {
+    #[serde(default)]
+    pub shard_limits: bool,
 }
 
 const VIEW_TYPES: [&str; 4] = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"];

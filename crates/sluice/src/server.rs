@@ -44,12 +44,20 @@ impl Server {
     /// Opens the data dir, applies the config and starts serving.
     pub async fn start(opts: Options) -> anyhow::Result<Self> {
         let scope = Scope::new(opts.region.clone(), opts.account_id.clone());
+        // The config file is read first (a bad one refuses the start before anything opens).
+        let file = opts
+            .config
+            .as_deref()
+            .map(config::ConfigFile::load)
+            .transpose()?;
+        let shard_limits = file.as_ref().is_some_and(|f| f.kinesis.shard_limits);
         let data_dir = opts.data_dir.clone();
         let (region, account) = (opts.region.clone(), opts.account_id.clone());
         let (dir, store, kinesis) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let dir = DataDir::open(&data_dir)?;
             let store = MetaStore::open(&dir)?;
-            let kinesis = KinesisStore::open(store.clone(), &dir, &region, &account)?;
+            let kinesis = KinesisStore::open(store.clone(), &dir, &region, &account)?
+                .with_shard_limits(shard_limits);
             Ok((dir, store, kinesis))
         })
         .await??;
@@ -68,8 +76,7 @@ impl Server {
             endpoint: format!("http://{addr}"),
             in_flight: in_flight.clone(),
         };
-        if let Some(path) = &opts.config {
-            let file = config::ConfigFile::load(path)?;
+        if let Some(file) = file {
             let app = app.clone();
             tokio::task::spawn_blocking(move || file.apply(&app)).await??;
         }
