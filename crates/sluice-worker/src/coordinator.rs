@@ -13,7 +13,7 @@
 //! and checkpoint) before a Disabling mapping settles to Disabled or a Deleting one is
 //! removed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sluice_core::arn::SourceArn;
@@ -24,7 +24,7 @@ use sluice_core::stream::StreamSource;
 use sluice_store::kinesis::KinesisStore;
 use sluice_store::{MetaStore, StoreError};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::stream::embedded::EmbeddedKinesis;
 use crate::stream::{Runner, RunnerDeps};
@@ -68,16 +68,25 @@ impl Coordinator {
     pub async fn run(self, mut shutdown: Shutdown) {
         let mut changes = self.store.subscribe();
         let mut running: HashMap<String, Running> = HashMap::new();
+        // Runners told to stop, finishing their in-flight batches; their mappings do not
+        // settle (to Disabled, or gone) until they have.
+        let mut stopping: JoinSet<String> = JoinSet::new();
+        let mut busy: HashSet<String> = HashSet::new();
         loop {
             changes.borrow_and_update();
             let store = self.store.clone();
             match tokio::task::spawn_blocking(move || store.list_mappings()).await {
-                Ok(Ok(mappings)) => self.reconcile(&mut running, &mappings).await,
+                Ok(Ok(mappings)) => {
+                    self.reconcile(&mut running, &mut stopping, &mut busy, &mappings)
+                        .await
+                }
                 Ok(Err(e)) => tracing::error!(error = %e, "Cannot list mappings."),
                 Err(e) => tracing::error!(error = %e, "Listing task failed."),
             }
             let store = self.store.clone();
-            let pass = tokio::task::spawn_blocking(move || settle_all(&store, now_ms())).await;
+            let held = busy.clone();
+            let pass =
+                tokio::task::spawn_blocking(move || settle_all(&store, now_ms(), &held)).await;
             match pass {
                 Ok(Ok(n)) if n > 0 => tracing::debug!(settled = n, "Mappings settled."),
                 Ok(Ok(_)) => {}
@@ -92,6 +101,12 @@ impl Coordinator {
                         break;
                     }
                 }
+                Some(done) = stopping.join_next() => {
+                    if let Ok(uuid) = done {
+                        busy.remove(&uuid);
+                        tracing::info!(mapping_id = %uuid, "Mapping consumers stopped.");
+                    }
+                }
                 () = shutdown.recv() => break,
             }
         }
@@ -99,12 +114,15 @@ impl Coordinator {
             r.stop.fire();
             let _ = r.task.await;
         }
+        while stopping.join_next().await.is_some() {}
     }
 
     /// Starts, updates and stops runners so exactly the mappings that should run do.
     async fn reconcile(
         &self,
         running: &mut HashMap<String, Running>,
+        stopping: &mut JoinSet<String>,
+        busy: &mut HashSet<String>,
         mappings: &[EventSourceMapping],
     ) {
         let wanted: HashMap<&str, &EventSourceMapping> = mappings
@@ -119,9 +137,14 @@ impl Coordinator {
             .collect();
         for uuid in stale {
             if let Some(r) = running.remove(&uuid) {
+                // Stop without waiting here: a batch in flight (a slow or unreachable
+                // function) must not hold up every other mapping.
                 r.stop.fire();
-                let _ = r.task.await;
-                tracing::info!(mapping_id = %uuid, "Mapping consumers stopped.");
+                busy.insert(uuid.clone());
+                stopping.spawn(async move {
+                    let _ = r.task.await;
+                    uuid
+                });
             }
         }
         for (uuid, m) in wanted {
@@ -135,6 +158,10 @@ impl Coordinator {
                     }
                     changed
                 });
+                continue;
+            }
+            if busy.contains(uuid) {
+                // Still stopping from a previous state; started on the pass after it ends.
                 continue;
             }
             if let Some(r) = self.start(m).await {
@@ -221,10 +248,15 @@ fn function_name(arn: &str) -> String {
 }
 
 /// Settles every transitional mapping once; returns how many changed.
-pub fn settle_all(store: &MetaStore, now_ms: u64) -> Result<usize, StoreError> {
+/// Mappings in `held` are skipped: their consumers are still stopping.
+pub fn settle_all(
+    store: &MetaStore,
+    now_ms: u64,
+    held: &HashSet<String>,
+) -> Result<usize, StoreError> {
     let mut changed = 0;
     for m in store.list_mappings()? {
-        if !m.state.is_transitional() {
+        if !m.state.is_transitional() || held.contains(&m.uuid) {
             continue;
         }
         let outcome = store.modify_mapping(&m.uuid, |current| {

@@ -501,3 +501,80 @@ async fn a_consumer_arn_mapping_reads_its_stream() {
     assert_eq!(data_of(&r[0]), "via-consumer");
     assert_eq!(r[0]["eventSourceARN"], STREAM);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_stuck_on_an_unrunnable_function_still_deletes() {
+    let mut f = ScriptedFunction::start(ok()).await;
+    let s = setup(&f, 1).await;
+    let lambda = s.lambda();
+    lambda
+        .create_function()
+        .function_name("zipped")
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .handler("index.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(crate::lambda_esm::minimal_zip().into())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let stuck = lambda
+        .create_event_source_mapping()
+        .function_name("zipped")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let uuid = stuck.uuid().unwrap().to_owned();
+    put(&s, "k", "first").await;
+    let mut problem = false;
+    for _ in 0..2000 {
+        let m = lambda
+            .get_event_source_mapping()
+            .uuid(&uuid)
+            .send()
+            .await
+            .unwrap();
+        if m.last_processing_result()
+            .is_some_and(|r| r.starts_with("PROBLEM: "))
+        {
+            problem = true;
+            break;
+        }
+    }
+    assert!(problem, "LastProcessingResult never showed the problem");
+    lambda
+        .delete_event_source_mapping()
+        .uuid(&uuid)
+        .send()
+        .await
+        .unwrap();
+    let mut gone = false;
+    for _ in 0..2000 {
+        if lambda
+            .get_event_source_mapping()
+            .uuid(&uuid)
+            .send()
+            .await
+            .is_err()
+        {
+            gone = true;
+            break;
+        }
+    }
+    assert!(gone, "the stuck mapping was never removed");
+    // Other mappings were never held up.
+    lambda
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(data_of(&f.records(1).await[0]), "first");
+}

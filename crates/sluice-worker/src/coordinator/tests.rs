@@ -81,7 +81,7 @@ fn every_transitional_state_comes_to_rest() {
             .unwrap()
             .unwrap();
     }
-    assert_eq!(settle_all(&store, 5).unwrap(), 6);
+    assert_eq!(settle_all(&store, 5, &Default::default()).unwrap(), 6);
     for (uuid, _, _, want) in &cases {
         assert_eq!(
             store.get_mapping(uuid).unwrap().map(|m| m.state),
@@ -90,7 +90,7 @@ fn every_transitional_state_comes_to_rest() {
         );
     }
     assert_eq!(store.get_mapping("a").unwrap().unwrap().last_modified_ms, 5);
-    assert_eq!(settle_all(&store, 6).unwrap(), 0);
+    assert_eq!(settle_all(&store, 6, &Default::default()).unwrap(), 0);
 }
 
 #[tokio::test(start_paused = true)]

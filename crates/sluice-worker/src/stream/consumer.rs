@@ -53,6 +53,8 @@ pub struct ShardConsumer {
     pub context: RecordContext,
     pub source: StreamSource,
     pub last_result: LastResult,
+    /// The consumer's shutdown, for the pauses inside a batch (set when `run` starts).
+    pub stop: Option<Shutdown>,
 }
 
 /// A record waiting in the batcher: its tracker ordinal and the record.
@@ -134,6 +136,7 @@ impl Settings {
 
 impl ShardConsumer {
     pub async fn run(mut self, mut shutdown: Shutdown) -> ConsumerExit {
+        self.stop = Some(shutdown.clone());
         let uuid = self.mapping.borrow().uuid.clone();
         let shard = self.shard_id.clone();
         // Initializing.
@@ -277,6 +280,19 @@ impl ShardConsumer {
         }
     }
 
+    /// Sleeps `d` unless asked to stop first; false when stopping (the caller abandons the
+    /// batch: nothing of it is checkpointed, so it is delivered again later).
+    async fn pause(&self, d: Duration) -> bool {
+        let Some(mut stop) = self.stop.clone() else {
+            tokio::time::sleep(d).await;
+            return true;
+        };
+        tokio::select! {
+            () = tokio::time::sleep(d) => true,
+            () = stop.recv() => false,
+        }
+    }
+
     async fn wait(&mut self, cursor: &Cursor, deadline: Option<u64>, shutdown: &mut Shutdown) {
         let window = async {
             match deadline {
@@ -401,7 +417,9 @@ impl ShardConsumer {
                 Ok(Invocation::FunctionError { .. }) => false,
                 Err(problem) => {
                     self.set_result(format!("PROBLEM: {problem}")).await;
-                    tokio::time::sleep(backoff(failures + 1)).await;
+                    if !self.pause(backoff(failures + 1)).await {
+                        return;
+                    }
                     continue;
                 }
             };
@@ -421,7 +439,9 @@ impl ShardConsumer {
                     "Final window invocation failed; window closed without it.");
                 break;
             }
-            tokio::time::sleep(backoff(failures)).await;
+            if !self.pause(backoff(failures)).await {
+                return;
+            }
         }
         if tracker.complete(w.ordinals) {
             self.checkpoint_progress(&settings.mapping.uuid, tracker)
@@ -451,8 +471,12 @@ impl ShardConsumer {
             match step {
                 Step::Done => break,
                 Step::Expired(d) => {
-                    self.discard(settings, &records, &d, None, &uuid_string())
-                        .await;
+                    if !self
+                        .discard(settings, &records, &d, None, &uuid_string())
+                        .await
+                    {
+                        return Vec::new();
+                    }
                 }
                 Step::Invoke(range) => {
                     let slice = &records[range.clone()];
@@ -476,7 +500,9 @@ impl ShardConsumer {
                             // The function did not run: retry without counting.
                             infra_failures += 1;
                             self.set_result(format!("PROBLEM: {problem}")).await;
-                            tokio::time::sleep(backoff(infra_failures)).await;
+                            if !self.pause(backoff(infra_failures)).await {
+                                return Vec::new();
+                            }
                             continue;
                         }
                         Ok(invocation) => {
@@ -530,21 +556,26 @@ impl ShardConsumer {
                             })
                             .await;
                             for settled in work.record(outcome) {
-                                if let Settled::Discarded(d) = settled {
-                                    self.discard(
-                                        settings,
-                                        &records,
-                                        &d,
-                                        response.as_ref(),
-                                        &request_id,
-                                    )
-                                    .await;
+                                if let Settled::Discarded(d) = settled
+                                    && !self
+                                        .discard(
+                                            settings,
+                                            &records,
+                                            &d,
+                                            response.as_ref(),
+                                            &request_id,
+                                        )
+                                        .await
+                                {
+                                    return Vec::new();
                                 }
                             }
                             if !ok && !work.is_done() {
                                 let failures = work.consecutive_failures();
                                 if failures > 1 {
-                                    tokio::time::sleep(backoff(failures - 1)).await;
+                                    if !self.pause(backoff(failures - 1)).await {
+                                        return Vec::new();
+                                    }
                                 }
                             }
                         }
@@ -589,14 +620,14 @@ impl ShardConsumer {
         d: &Discarded,
         response: Option<&ResponseContext>,
         request_id: &str,
-    ) {
+    ) -> bool {
         let Some(slice) = records.get(d.range.clone()) else {
-            return;
+            return true;
         };
         let uuid = &settings.mapping.uuid;
         let stream_arn = &self.context.event_source_arn;
         let Some(info) = BatchInfo::of_records(&self.shard_id, stream_arn, slice) else {
-            return;
+            return true;
         };
         let destination = settings
             .mapping
@@ -607,7 +638,7 @@ impl ShardConsumer {
         tracing::warn!(mapping_id = %uuid, shard_id = %self.shard_id, records = slice.len(),
             condition = d.condition.as_str(), destination = ?destination, "Records discarded.");
         let Some(destination) = destination else {
-            return;
+            return true;
         };
         let record = failure_record(
             &RequestContext {
@@ -630,8 +661,11 @@ impl ShardConsumer {
         {
             attempt += 1;
             tracing::warn!(mapping_id = %uuid, error = %e, "On-failure destination refused the record; retrying.");
-            tokio::time::sleep(backoff(attempt)).await;
+            if !self.pause(backoff(attempt)).await {
+                return false;
+            }
         }
+        true
     }
 
     async fn checkpoint_progress(&self, uuid: &str, tracker: &CheckpointTracker) {

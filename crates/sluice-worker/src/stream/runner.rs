@@ -78,6 +78,7 @@ impl Runner {
                             context: self.context.clone(),
                             source: self.source,
                             last_result: last_result.clone(),
+                            stop: None,
                         };
                         let id = shard.shard_id.clone();
                         let sd = consumer_shutdown.clone();
