@@ -5,14 +5,17 @@
 //!
 //! - [`kinesis`]: `sluice bench kinesis`, the phases (create, ingest, read-back, latency,
 //!   delete) and their figures.
+//! - [`esm`]: `sluice bench esm`, Kinesis event source mappings end to end: put→invoked
+//!   latency and the drain rate of a backlog, with the bench process as the function (see
+//!   its docs for the config Sluice needs).
 //! - [`kinesis_wire`]: a minimal Kinesis JSON 1.1 client over plain HTTP with a dummy SigV4
 //!   header.
 //! - [`report`]: the figures, the table, the JSON line, nearest-rank percentiles and host
 //!   readings (`/proc/loadavg`, process CPU time).
 //!
-//! Every benchmark is one [`BenchCommand`] variant with its own `Args` struct, so a later
-//! `sluice bench esm` is one more variant and one more module.
+//! Every benchmark is one [`BenchCommand`] variant with its own `Args` struct and module.
 
+pub mod esm;
 pub mod kinesis;
 pub mod kinesis_wire;
 pub mod report;
@@ -32,12 +35,18 @@ pub enum BenchCommand {
     /// Drive a Kinesis-compatible endpoint (JSON 1.1 over HTTP): create a stream, put
     /// records, read them back, measure put→visible latency, delete the stream.
     Kinesis(kinesis::KinesisArgs),
+    /// Drive Sluice's Kinesis event source mappings with the bench as the function:
+    /// put→invoked latency (BatchSize 1) and the drain rate of a backlog, then delete what
+    /// it created. Needs the function declared in Sluice's config (see below).
+    #[command(after_help = esm::CONFIG_HELP)]
+    Esm(esm::EsmArgs),
 }
 
 /// Runs the benchmark `args` names; prints its report; fails if any phase failed.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Kinesis(args) => kinesis::run(&args).await,
+        BenchCommand::Esm(args) => esm::run(&args).await,
     }
 }
 
@@ -59,12 +68,105 @@ mod tests {
         Bench(BenchArgs),
     }
 
-    fn parse(args: &[&str]) -> Result<kinesis::KinesisArgs, clap::Error> {
+    fn parse_bench(args: &[&str]) -> Result<BenchCommand, clap::Error> {
         let cli = Cli::try_parse_from(std::iter::once("sluice").chain(args.iter().copied()))?;
-        let Top::Bench(BenchArgs {
-            command: BenchCommand::Kinesis(k),
-        }) = cli.command;
-        Ok(k)
+        let Top::Bench(BenchArgs { command }) = cli.command;
+        Ok(command)
+    }
+
+    fn parse(args: &[&str]) -> Result<kinesis::KinesisArgs, clap::Error> {
+        match parse_bench(args)? {
+            BenchCommand::Kinesis(k) => Ok(k),
+            other => panic!("not bench kinesis: {other:?}"),
+        }
+    }
+
+    fn parse_esm(args: &[&str]) -> Result<esm::EsmArgs, clap::Error> {
+        let full: Vec<&str> = ["bench", "esm"].iter().chain(args).copied().collect();
+        match parse_bench(&full)? {
+            BenchCommand::Esm(e) => Ok(e),
+            other => panic!("not bench esm: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bench_esm_parses_the_issue_command_with_defaults() {
+        let e = parse_esm(&["--endpoint", "http://127.0.0.1:4599", "--records", "100000"])
+            .expect("parses");
+        assert_eq!(e.endpoint.as_str(), "http://127.0.0.1:4599/");
+        assert_eq!(e.records, 100_000);
+        assert_eq!((e.size, e.shards, e.batch_size), (1024, 1, 1000));
+        assert_eq!((e.concurrency, e.latency_samples), (4, 200));
+        assert_eq!((e.function.as_str(), e.function_port), ("bench", 9555));
+        assert_eq!(
+            (e.region.as_str(), e.account_id.as_str()),
+            ("us-east-1", "000000000000")
+        );
+        assert_eq!((e.phase_timeout, e.sample_timeout_ms), (300, 10_000));
+        assert!(!e.json);
+        assert_eq!(e.label, None);
+        // --records defaults to 100,000.
+        let d = parse_esm(&["--endpoint", "http://127.0.0.1:4599"]).expect("parses");
+        assert_eq!(d.records, 100_000);
+    }
+
+    #[test]
+    fn bench_esm_parses_every_option() {
+        let e = parse_esm(&[
+            "--endpoint=http://localhost:4566",
+            "--records=10",
+            "--size=18",
+            "--shards=4",
+            "--batch-size=10000",
+            "--concurrency=2",
+            "--latency-samples=0",
+            "--function=f1",
+            "--function-port=9000",
+            "--json",
+            "--label=sluice-r1",
+            "--region=eu-west-1",
+            "--account-id=123456789012",
+            "--phase-timeout=5",
+            "--sample-timeout-ms=250",
+        ])
+        .expect("parses");
+        assert_eq!(
+            (e.records, e.size, e.shards, e.batch_size, e.concurrency),
+            (10, 18, 4, 10_000, 2)
+        );
+        assert_eq!(e.latency_samples, 0);
+        assert_eq!((e.function.as_str(), e.function_port), ("f1", 9000));
+        assert!(e.json);
+        assert_eq!(e.label.as_deref(), Some("sluice-r1"));
+        assert_eq!(
+            (e.region.as_str(), e.account_id.as_str()),
+            ("eu-west-1", "123456789012")
+        );
+        assert_eq!((e.phase_timeout, e.sample_timeout_ms), (5, 250));
+    }
+
+    #[test]
+    fn bench_esm_rejects_bad_arguments() {
+        let with = |extra: &[&str]| {
+            let mut v = vec!["--endpoint", "http://127.0.0.1:4599"];
+            v.extend_from_slice(extra);
+            parse_esm(&v)
+        };
+        assert!(with(&[]).is_ok());
+        assert!(parse_esm(&[]).is_err(), "--endpoint is required");
+        assert!(parse_esm(&["--endpoint", "https://127.0.0.1:4599"]).is_err());
+        assert!(parse_esm(&["--endpoint", "127.0.0.1:4599"]).is_err());
+        assert!(with(&["--records", "0"]).is_err());
+        // The record header takes 18 bytes.
+        assert!(with(&["--size", "17"]).is_err());
+        assert!(with(&["--size", "1048577"]).is_err());
+        assert!(with(&["--shards", "0"]).is_err());
+        assert!(with(&["--batch-size", "0"]).is_err());
+        assert!(with(&["--batch-size", "10001"]).is_err());
+        assert!(with(&["--concurrency", "0"]).is_err());
+        assert!(with(&["--function-port", "0"]).is_err());
+        assert!(with(&["--function-port", "65536"]).is_err());
+        assert!(with(&["--batch", "10"]).is_err(), "that is bench kinesis");
     }
 
     #[test]
