@@ -65,7 +65,8 @@ pub struct Cursor {
 #[derive(Debug, Clone)]
 pub struct ReadBatch {
     pub records: Vec<StreamRecord>,
-    /// Filter views of `records`, one each, in order (see [`ShardReader::read`]).
+    /// Filter views of `records`, one each, in order, when asked for (see
+    /// [`ShardReader::read`]); empty otherwise.
     pub filter_views: Vec<serde_json::Value>,
     pub next: Cursor,
     pub millis_behind: u64,
@@ -109,14 +110,16 @@ pub trait ShardDirectory: Send + Sync {
 pub trait ShardReader: Send + Sync {
     /// A cursor at `at` in `shard`.
     fn open(&self, shard_id: &str, at: &StartAt) -> BoxFuture<'_, Result<Cursor, SourceError>>;
-    /// Up to `max_records` records from `cursor`. Each record comes with its filter view:
-    /// the JSON FilterCriteria patterns are matched against (for Kinesis the record with
-    /// `data` decoded and parsed when it is JSON).
+    /// Up to `max_records` records from `cursor`. With `filter_views`, each record comes
+    /// with its filter view: the JSON FilterCriteria patterns are matched against (for
+    /// Kinesis the record with `data` decoded and parsed when it is JSON); without, the
+    /// views are left empty (a mapping without filters does not pay for them).
     fn read<'a>(
         &'a self,
         cursor: &'a Cursor,
         max_records: usize,
         context: &'a RecordContext,
+        filter_views: bool,
     ) -> BoxFuture<'a, Result<ReadBatch, SourceError>>;
     /// Resolves when records past `cursor` may exist (an append notification, never a poll
     /// loop for embedded sources).

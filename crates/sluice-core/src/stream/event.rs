@@ -89,6 +89,57 @@ pub fn kinesis_record(
     })
 }
 
+/// [`kinesis_record`] written straight to JSON text (the engine's hot path: no `Value`
+/// tree, base64 encoded into the buffer). Same keys, same order, same values.
+pub fn kinesis_record_raw(
+    source: &KinesisSource,
+    sequence_number: &str,
+    partition_key: &str,
+    data: &[u8],
+    arrival_ms: u64,
+) -> Box<serde_json::value::RawValue> {
+    let mut out = Vec::with_capacity(data.len() * 4 / 3 + 400);
+    let string = |out: &mut Vec<u8>, s: &str| {
+        let _ = serde_json::to_writer(&mut *out, s);
+    };
+    out.extend_from_slice(br#"{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"#);
+    string(&mut out, partition_key);
+    out.extend_from_slice(br#","sequenceNumber":"#);
+    string(&mut out, sequence_number);
+    out.extend_from_slice(br#","data":""#);
+    let at = out.len();
+    let len = base64::encoded_len(data.len(), true).unwrap_or(0);
+    out.resize(at + len, 0);
+    let written = STANDARD.encode_slice(data, &mut out[at..]).unwrap_or(0);
+    out.truncate(at + written);
+    out.extend_from_slice(br#"","approximateArrivalTimestamp":"#);
+    out.extend_from_slice(epoch_seconds(arrival_ms).to_string().as_bytes());
+    out.extend_from_slice(br#"},"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"#);
+    string(
+        &mut out,
+        &format!("{}:{}", source.shard_id, sequence_number),
+    );
+    out.extend_from_slice(br#","eventName":"aws:kinesis:record","invokeIdentityArn":"#);
+    string(&mut out, &source.invoke_identity_arn);
+    out.extend_from_slice(br#","awsRegion":"#);
+    string(&mut out, &source.region);
+    out.extend_from_slice(br#","eventSourceARN":"#);
+    string(&mut out, &source.stream_arn);
+    out.push(b'}');
+    // The text is JSON by construction (every string went through serde_json).
+    let text = String::from_utf8(out).unwrap_or_default();
+    serde_json::value::RawValue::from_string(text).unwrap_or_else(|_| {
+        serde_json::value::to_raw_value(&kinesis_record(
+            source,
+            sequence_number,
+            partition_key,
+            data,
+            arrival_ms,
+        ))
+        .unwrap_or_default()
+    })
+}
+
 /// Epoch seconds with millisecond precision, as a JSON number (`1545084650.987`).
 pub fn epoch_seconds(epoch_ms: u64) -> Value {
     // The quotient of two exact integers is correctly rounded, so the shortest printing of
@@ -97,7 +148,9 @@ pub fn epoch_seconds(epoch_ms: u64) -> Value {
 }
 
 /// `{"Records":[...]}` over the given records, serialized.
-pub fn batch_event<'a>(records: impl IntoIterator<Item = &'a Value>) -> Vec<u8> {
+pub fn batch_event<'a, T: serde::Serialize + ?Sized + 'a>(
+    records: impl IntoIterator<Item = &'a T>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     write_records(&mut out, records);
     out.push(b'}');
@@ -119,8 +172,8 @@ pub struct WindowContext<'a> {
 
 /// A tumbling-window event: `Records`, then `window`, `state`, `shardId`, `eventSourceARN`,
 /// `isFinalInvokeForWindow`, `isWindowTerminatedEarly`.
-pub fn window_event<'a>(
-    records: impl IntoIterator<Item = &'a Value>,
+pub fn window_event<'a, T: serde::Serialize + ?Sized + 'a>(
+    records: impl IntoIterator<Item = &'a T>,
     context: &WindowContext<'_>,
 ) -> Vec<u8> {
     let mut out = Vec::new();
@@ -152,13 +205,17 @@ pub fn window_event<'a>(
 }
 
 /// Writes `{"Records":[r1,...]`, leaving the object open.
-fn write_records<'a>(out: &mut Vec<u8>, records: impl IntoIterator<Item = &'a Value>) {
+fn write_records<'a, T: serde::Serialize + ?Sized + 'a>(
+    out: &mut Vec<u8>,
+    records: impl IntoIterator<Item = &'a T>,
+) {
     out.extend_from_slice(b"{\"Records\":[");
     for (i, record) in records.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(&to_vec(record));
+        // A serialization error is impossible for `Value` and `RawValue`.
+        let _ = serde_json::to_writer(&mut *out, record);
     }
     out.push(b']');
 }

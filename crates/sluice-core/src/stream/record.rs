@@ -6,9 +6,10 @@ use std::cmp::Ordering;
 use std::io;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// One record of a shard, ready to be batched.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct StreamRecord {
     /// `kinesis.sequenceNumber` / `dynamodb.SequenceNumber`: the `itemIdentifier` of a
     /// partial batch response and the checkpoint written after the record.
@@ -18,10 +19,10 @@ pub struct StreamRecord {
     /// Approximate arrival (Kinesis) or creation (DynamoDB), epoch ms: the record's age for
     /// `MaximumRecordAgeInSeconds` and its tumbling window.
     pub arrival_ms: u64,
-    /// The record exactly as delivered in `Records[]`.
-    pub event: Value,
-    /// Compact serialized size of `event` in bytes, so batching by payload size never
-    /// serializes twice.
+    /// The record exactly as delivered in `Records[]`, serialized once when read: building
+    /// an event copies these bytes.
+    pub event: Box<RawValue>,
+    /// Serialized size of `event` in bytes.
     pub event_size: usize,
 }
 
@@ -33,7 +34,20 @@ impl StreamRecord {
         arrival_ms: u64,
         event: Value,
     ) -> Self {
-        let event_size = json_size(&event);
+        // A `Value` always serializes; the fallback is never taken.
+        let raw = serde_json::value::to_raw_value(&event)
+            .unwrap_or_else(|_| RawValue::from_string("null".into()).unwrap_or_default());
+        Self::from_raw(sequence_number, partition_key, arrival_ms, raw)
+    }
+
+    /// A record whose event is already serialized.
+    pub fn from_raw(
+        sequence_number: impl Into<String>,
+        partition_key: impl Into<String>,
+        arrival_ms: u64,
+        event: Box<RawValue>,
+    ) -> Self {
+        let event_size = event.get().len();
         Self {
             sequence_number: sequence_number.into(),
             partition_key: partition_key.into(),
@@ -41,6 +55,15 @@ impl StreamRecord {
             event,
             event_size,
         }
+    }
+}
+
+impl PartialEq for StreamRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.sequence_number == other.sequence_number
+            && self.partition_key == other.partition_key
+            && self.arrival_ms == other.arrival_ms
+            && self.event.get() == other.event.get()
     }
 }
 

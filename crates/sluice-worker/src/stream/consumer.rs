@@ -232,7 +232,13 @@ impl ShardConsumer {
                 return ConsumerExit::Requested;
             }
             let want = settings.read_size().saturating_sub(batcher.len()).max(1);
-            let read = match self.deps.reader.read(&cursor, want, &self.context).await {
+            let with_views = !settings.filters.is_empty();
+            let read = match self
+                .deps
+                .reader
+                .read(&cursor, want, &self.context, with_views)
+                .await
+            {
                 Ok(r) => r,
                 Err(SourceError::NotFound(m)) => {
                     self.set_result(format!("PROBLEM: {m}")).await;
@@ -253,9 +259,11 @@ impl ShardConsumer {
             tracing::trace!(mapping_id = %uuid, shard_id = %shard, records = got, ended = read.shard_ended, "Read.");
             let now = now_ms();
             let mut filtered = Vec::new();
-            for (record, view) in read.records.into_iter().zip(read.filter_views) {
+            let views = read.filter_views;
+            for (i, record) in read.records.into_iter().enumerate() {
                 let ordinal = tracker.register(record.sequence_number.clone());
-                if settings.filters.matches(&view) {
+                let keep = !with_views || views.get(i).is_some_and(|v| settings.filters.matches(v));
+                if keep {
                     let size = record_cost(record.event_size);
                     batcher.push((ordinal, record), size, now);
                 } else {
@@ -400,7 +408,7 @@ impl ShardConsumer {
             return;
         };
         let payload = window_event(
-            std::iter::empty(),
+            std::iter::empty::<&serde_json::Value>(),
             &WindowContext {
                 window: w.bounds,
                 state: &w.state,
@@ -572,10 +580,8 @@ impl ShardConsumer {
                             }
                             if !ok && !work.is_done() {
                                 let failures = work.consecutive_failures();
-                                if failures > 1 {
-                                    if !self.pause(backoff(failures - 1)).await {
-                                        return Vec::new();
-                                    }
+                                if failures > 1 && !self.pause(backoff(failures - 1)).await {
+                                    return Vec::new();
                                 }
                             }
                         }

@@ -13,7 +13,7 @@ use sluice_core::source::{
     SourceError, StartAt,
 };
 use sluice_core::stream::StreamRecord;
-use sluice_core::stream::event::{KinesisSource, kinesis_record};
+use sluice_core::stream::event::{KinesisSource, kinesis_record, kinesis_record_raw};
 use sluice_store::kinesis::{KinesisError, KinesisStore, StreamRecord as StreamMeta};
 use tokio::sync::watch;
 
@@ -141,6 +141,7 @@ impl ShardReader for EmbeddedKinesis {
         cursor: &'a Cursor,
         max_records: usize,
         context: &'a RecordContext,
+        want_views: bool,
     ) -> BoxFuture<'a, Result<ReadBatch, SourceError>> {
         Box::pin(async move {
             let meta = self.meta()?;
@@ -176,10 +177,19 @@ impl ShardReader for EmbeddedKinesis {
                 let mut views = Vec::with_capacity(stored.len());
                 for r in stored {
                     let seq = SequenceNumber::new(meta.epoch_ms, ordinal, r.index).to_string();
+                    if want_views {
+                        let event =
+                            kinesis_record(&source, &seq, &r.partition_key, &r.data, r.arrival_ms);
+                        views.push(filter_view(&event, &r.data));
+                    }
                     let event =
-                        kinesis_record(&source, &seq, &r.partition_key, &r.data, r.arrival_ms);
-                    views.push(filter_view(&event, &r.data));
-                    records.push(StreamRecord::new(seq, r.partition_key, r.arrival_ms, event));
+                        kinesis_record_raw(&source, &seq, &r.partition_key, &r.data, r.arrival_ms);
+                    records.push(StreamRecord::from_raw(
+                        seq,
+                        r.partition_key,
+                        r.arrival_ms,
+                        event,
+                    ));
                 }
                 Ok(ReadBatch {
                     records,

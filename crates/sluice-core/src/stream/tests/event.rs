@@ -49,14 +49,14 @@ fn arrival_timestamp_is_seconds_with_milliseconds() {
 
 #[test]
 fn batch_event_wraps_records() {
-    assert_eq!(batch_event([]), br#"{"Records":[]}"#);
+    assert_eq!(batch_event::<Value>([]), br#"{"Records":[]}"#);
     let a = json!({"a": 1});
     let b = json!({"b": [true, null]});
     assert_eq!(
         batch_event([&a, &b]),
         br#"{"Records":[{"a":1},{"b":[true,null]}]}"#
     );
-    assert_eq!(batch_event([]).len(), EMPTY_EVENT_SIZE);
+    assert_eq!(batch_event::<Value>([]).len(), EMPTY_EVENT_SIZE);
     assert_eq!(RECORDS_BUDGET, MAX_PAYLOAD - 13);
 }
 
@@ -77,7 +77,7 @@ fn window_event_has_aws_fields_in_order() {
         String::from_utf8(window_event([&record], &context)).unwrap(),
         golden
     );
-    let empty = window_event([], &context);
+    let empty = window_event::<Value>([], &context);
     let parsed: Value = serde_json::from_slice(&empty).unwrap();
     assert_eq!(parsed["Records"], json!([]));
 }
@@ -105,7 +105,7 @@ proptest! {
             window: (0, 60_000), state: &state, shard_id: "s", event_source_arn: "arn",
             is_final_invoke_for_window: true, is_window_terminated_early: false,
         };
-        let empty = window_event([], &context).len();
+        let empty = window_event::<Value>([], &context).len();
         prop_assert_eq!(payload_size_with(empty, sizes.iter().copied()), window_event(&records, &context).len());
     }
 
@@ -117,5 +117,27 @@ proptest! {
         let cost: usize = sizes.iter().map(|s| record_cost(*s)).sum();
         let fits = payload_size(sizes.iter().copied()) <= max;
         prop_assert_eq!(cost <= records_budget(EMPTY_EVENT_SIZE, max), fits);
+    }
+}
+
+#[test]
+fn the_raw_kinesis_record_is_the_value_one() {
+    let source = KinesisSource {
+        shard_id: "shardId-000000000001".into(),
+        stream_arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s".into(),
+        region: "us-east-1".into(),
+        invoke_identity_arn: "arn:aws:iam::000000000000:role/r".into(),
+    };
+    for (key, data, at) in [
+        ("k", &b"hello"[..], 1_545_084_650_987u64),
+        ("\"odd\"\n", &[0u8, 255, 7][..], 1000),
+    ] {
+        let raw = super::super::event::kinesis_record_raw(&source, "49123", key, data, at);
+        let parsed: serde_json::Value = serde_json::from_str(raw.get()).unwrap();
+        assert_eq!(parsed, kinesis_record(&source, "49123", key, data, at));
+        assert_eq!(
+            raw.get(),
+            serde_json::to_string(&kinesis_record(&source, "49123", key, data, at)).unwrap()
+        );
     }
 }
