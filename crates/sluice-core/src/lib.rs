@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //!
+//! - [`consumer`]: the per-shard consumer lifecycle (KCL's states) and its transitions.
 //! - [`constraint`]: model constraint checks with AWS's validation texts.
 //! - [`arn`]: parsing of event source, destination and function identifiers, once, at the edge.
 //! - [`source`]: the engine's seams: ShardDirectory, ShardReader, FailureDestination,
@@ -16,6 +17,7 @@
 
 pub mod arn;
 pub mod constraint;
+pub mod consumer;
 pub mod filter;
 pub mod function;
 pub mod kinesis;

@@ -19,13 +19,14 @@ use std::sync::Arc;
 use sluice_core::arn::SourceArn;
 use sluice_core::function::Invoker;
 use sluice_core::mapping::{EventSourceMapping, MappingState, Settled};
-use sluice_core::source::{FailureDestination, RecordContext};
+use sluice_core::source::{FailureDestination, LeaseStore, RecordContext};
 use sluice_core::stream::StreamSource;
 use sluice_store::kinesis::KinesisStore;
 use sluice_store::{MetaStore, StoreError};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::lease::LocalLeases;
 use crate::stream::embedded::EmbeddedKinesis;
 use crate::stream::{Runner, RunnerDeps};
 use crate::{Shutdown, ShutdownSignal};
@@ -37,6 +38,7 @@ pub struct Coordinator {
     invoker: Arc<dyn Invoker>,
     destination: Arc<dyn FailureDestination>,
     region: String,
+    leases: Arc<dyn LeaseStore>,
 }
 
 /// A running mapping: its settings channel and how to stop it.
@@ -60,6 +62,7 @@ impl Coordinator {
             invoker,
             destination,
             region,
+            leases: Arc::new(LocalLeases::default()),
         }
     }
 
@@ -205,6 +208,7 @@ impl Coordinator {
         let runner = Runner {
             deps: RunnerDeps {
                 store: self.store.clone(),
+                leases: self.leases.clone(),
                 invoker: self.invoker.clone(),
                 destination: self.destination.clone(),
                 reader: source.clone(),

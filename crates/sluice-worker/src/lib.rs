@@ -12,11 +12,13 @@
 //! - [`stream`]: the stream engine: a runner per enabled stream mapping, a consumer per
 //!   shard, reading through the `ShardReader` seam ([`stream::embedded`] for the embedded
 //!   Kinesis).
+//! - [`lease`]: the local lease store (one consumer per shard at a time).
 //! - [`destination`]: on-failure destinations (the durable outbox until SQS/SNS land).
 
 pub mod coordinator;
 pub mod destination;
 pub mod invoke;
+pub mod lease;
 pub mod shutdown;
 pub mod stream;
 

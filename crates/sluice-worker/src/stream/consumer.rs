@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sluice_core::consumer::{ConsumerEvent, ConsumerState};
 use sluice_core::filter::FilterSet;
 use sluice_core::function::{Invocation, InvokeError, InvokeRequest};
 use sluice_core::mapping::{EventSourceMapping, StartingPosition};
@@ -135,7 +136,27 @@ impl Settings {
 }
 
 impl ShardConsumer {
-    pub async fn run(mut self, mut shutdown: Shutdown) -> ConsumerExit {
+    /// Runs the shard from Initializing to Done (the runner held it in WaitingOnParents
+    /// until its parents were done).
+    pub async fn run(self, shutdown: Shutdown) -> ConsumerExit {
+        let uuid = self.mapping.borrow().uuid.clone();
+        let shard = self.shard_id.clone();
+        let state = ConsumerState::WaitingOnParents.on(ConsumerEvent::ParentsDone);
+        tracing::debug!(mapping_id = %uuid, shard_id = %shard, state = state.as_str(), "Consumer state.");
+        let exit = self.process_shard(shutdown).await;
+        let events: &[ConsumerEvent] = match &exit {
+            ConsumerExit::ShardEnd => &[ConsumerEvent::CursorOpened, ConsumerEvent::ShardEnded],
+            ConsumerExit::Requested => &[ConsumerEvent::StopRequested],
+            ConsumerExit::Failed(_) => &[ConsumerEvent::Failed],
+        };
+        let shutting = events.iter().fold(state, |s, e| s.on(*e));
+        tracing::debug!(mapping_id = %uuid, shard_id = %shard, state = shutting.as_str(), "Consumer state.");
+        let done = shutting.on(ConsumerEvent::Finished);
+        tracing::debug!(mapping_id = %uuid, shard_id = %shard, state = done.as_str(), "Consumer state.");
+        exit
+    }
+
+    async fn process_shard(mut self, mut shutdown: Shutdown) -> ConsumerExit {
         self.stop = Some(shutdown.clone());
         let uuid = self.mapping.borrow().uuid.clone();
         let shard = self.shard_id.clone();

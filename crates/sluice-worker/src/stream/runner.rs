@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sluice_core::function::Invoker;
 use sluice_core::mapping::EventSourceMapping;
 use sluice_core::source::{
-    Checkpoint, FailureDestination, RecordContext, ShardDirectory, ShardReader,
+    Checkpoint, FailureDestination, LeaseStore, RecordContext, ShardDirectory, ShardReader,
 };
 use sluice_core::stream::StreamSource;
 use sluice_store::MetaStore;
@@ -21,6 +21,8 @@ use crate::{Shutdown, ShutdownSignal};
 #[derive(Clone)]
 pub struct RunnerDeps {
     pub store: MetaStore,
+    /// Shard leases: a consumer runs only while it holds its shard's.
+    pub leases: Arc<dyn LeaseStore>,
     pub invoker: Arc<dyn Invoker>,
     pub destination: Arc<dyn FailureDestination>,
     pub reader: Arc<dyn ShardReader>,
@@ -39,6 +41,7 @@ impl Runner {
     /// Runs until `shutdown`; in-flight batches finish and checkpoint before it returns.
     pub async fn run(self, mut shutdown: Shutdown) {
         let uuid = self.mapping.borrow().uuid.clone();
+        let owner = uuid::Uuid::new_v4().to_string();
         let (stop, consumer_shutdown) = ShutdownSignal::new();
         let mut running: HashSet<String> = HashSet::new();
         let mut consumers: JoinSet<(String, ConsumerExit)> = JoinSet::new();
@@ -69,6 +72,10 @@ impl Runner {
                         if !ready {
                             continue;
                         }
+                        if !self.deps.leases.take(&uuid, &shard.shard_id, &owner).await {
+                            // Another consumer still holds it; tried again on the next change.
+                            continue;
+                        }
                         running.insert(shard.shard_id.clone());
                         let consumer = ShardConsumer {
                             deps: self.deps.clone(),
@@ -95,6 +102,7 @@ impl Runner {
                 Some(joined) = consumers.join_next() => {
                     if let Ok((id, exit)) = joined {
                         running.remove(&id);
+                        self.deps.leases.release(&uuid, &id, &owner).await;
                         if let ConsumerExit::Failed(reason) = exit {
                             tracing::warn!(mapping_id = %uuid, shard_id = %id, %reason, "Consumer stopped.");
                         }
@@ -104,7 +112,11 @@ impl Runner {
             }
         }
         stop.fire();
-        while consumers.join_next().await.is_some() {}
+        while let Some(joined) = consumers.join_next().await {
+            if let Ok((id, _)) = joined {
+                self.deps.leases.release(&uuid, &id, &owner).await;
+            }
+        }
         tracing::debug!(mapping_id = %uuid, "Runner stopped.");
     }
 }
