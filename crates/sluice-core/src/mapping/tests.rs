@@ -215,6 +215,9 @@ fn create_refusals_without_recorded_text_are_ipve() {
         json!({"FunctionName": "fn", "EventSourceArn": KINESIS, "StartingPosition": "LATEST",
                "DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:missing"}}}),
         json!({"FunctionName": "fn", "EventSourceArn": SQS, "Topics": ["t"]}),
+        json!({"FunctionName": "fn", "EventSourceArn": SQS, "FilterCriteria": {"Filters": [
+            {"Pattern": "{\"a\": [1]}"}, {"Pattern": "{\"a\": [2]}"}, {"Pattern": "{\"a\": [3]}"},
+            {"Pattern": "{\"a\": [4]}"}, {"Pattern": "{\"a\": [5]}"}, {"Pattern": "{\"a\": [6]}"}]}}),
         json!({"FunctionName": "fn:1", "EventSourceArn": SQS}),
         json!({"FunctionName": "arn:aws:lambda:eu-west-1:000000000000:function:fn", "EventSourceArn": SQS}),
     ];

@@ -221,6 +221,8 @@ fn filter_patterns(fc: &FilterCriteria) -> Result<Vec<String>, MappingError> {
 }
 
 const INVALID_FILTER: &str = "Invalid filter pattern definition.";
+/// Filters one mapping may have (AWS's default quota).
+pub const MAX_FILTERS: usize = 5;
 const UNSUPPORTED_DESTINATION: &str =
     "Unsupported DestinationConfig parameter for given event source mapping type.";
 
@@ -358,7 +360,13 @@ fn settle_settings(
         None
     };
 
-    // Step 6: filters.
+    // Step 6: filters (at most five per mapping: AWS's default quota).
+    if draft.filter_patterns.len() > MAX_FILTERS {
+        return Err(ipv(format!(
+            "The number of filters ({}) exceeds the limit of {MAX_FILTERS} filters per event source mapping.",
+            draft.filter_patterns.len()
+        )));
+    }
     if FilterSet::parse(draft.filter_patterns.iter().map(String::as_str)).is_err() {
         return Err(ipv(INVALID_FILTER));
     }
