@@ -14,6 +14,9 @@
 * ``server_factory`` – private (non-session) servers on their own data dirs.
 * ``kin`` / ``kin_raw`` – boto3 Kinesis clients (no retries; ``kin_raw`` without client-side validation).
 * ``make_stream`` – creates uniquely named Kinesis streams and deletes them at teardown.
+* ``sqs`` / ``sqs_raw`` – boto3 SQS clients (JSON protocol, no retries; ``sqs_raw`` without
+                    client-side validation).
+* ``make_queue``  – creates uniquely named SQS queues and deletes them at teardown.
 * ``kinesis_cli`` – runs ``python -m awscli kinesis ... --endpoint-url ... --region us-east-1 --output json``.
 
 Binary: env ``SLUICE_BIN``, default ``<repo>/target/debug/sluice``.
@@ -39,6 +42,7 @@ from sluice_compat import (
     create_function,
     kinesis_client,
     lambda_client,
+    sqs_client,
     unique_name,
 )
 
@@ -267,3 +271,40 @@ def kinesis_cli(endpoint, cli_env):
         return CliResult(proc)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def sqs(endpoint):
+    return sqs_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def sqs_raw(endpoint):
+    return sqs_client(endpoint, parameter_validation=False)
+
+
+@pytest.fixture
+def make_queue(sqs):
+    """make_queue(prefix="q", fifo=False, **Attributes) -> queue URL; deleted at teardown."""
+    from botocore.exceptions import ClientError
+
+    urls = []
+
+    def factory(prefix: str = "q", fifo: bool = False, tags: dict | None = None, **attributes) -> str:
+        name = unique_name(prefix) + (".fifo" if fifo else "")
+        if fifo:
+            attributes.setdefault("FifoQueue", "true")
+        params = dict(QueueName=name, Attributes={k: str(v) for k, v in attributes.items()})
+        if tags:
+            params["tags"] = tags
+        url = sqs.create_queue(**params)["QueueUrl"]
+        urls.append(url)
+        return url
+
+    yield factory
+    for url in urls:
+        try:
+            sqs.delete_queue(QueueUrl=url)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "AWS.SimpleQueueService.NonExistentQueue":
+                raise

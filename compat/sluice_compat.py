@@ -625,6 +625,29 @@ def kinesis_client(endpoint: str, parameter_validation: bool = True, millisecond
     )
 
 
+def sqs_client(endpoint: str, parameter_validation: bool = True):
+    """boto3 SQS client (JSON 1.0 protocol) without retries."""
+    cfg = Config(
+        region_name=REGION,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=40,
+        parameter_validation=parameter_validation,
+    )
+    return boto3.session.Session().client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=cfg,
+    )
+
+
+def queue_url(endpoint: str, name: str) -> str:
+    return f"{endpoint}/{ACCOUNT}/{name}"
+
+
 def stream_arn(name: str) -> str:
     return f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}"
 

@@ -5,6 +5,9 @@
 //! - [`protocol`]: error envelopes and routing helpers per protocol family (rest-json for
 //!   Lambda, awsJson by `X-Amz-Target`, query by `Action` + SigV4 scope).
 //! - [`kinesis`]: the Kinesis API (JSON 1.1 and CBOR) on the embedded Kinesis store.
+//! - [`dynamodb`]: the DynamoDB and DynamoDB Streams APIs (JSON 1.0) on the embedded
+//!   DynamoDB store.
+//! - [`sqs`]: the SQS API (JSON 1.0 and query protocol) on the embedded SQS store.
 //! - [`lambda`]: the Lambda REST API: event source mappings, functions, tags, Invoke; one
 //!   file per operation under `lambda/ops/`.
 //! - [`state`]: what handlers share ([`AppState`]).
@@ -14,10 +17,12 @@
 //! (Kinesis, SQS, DynamoDB, DynamoDB Streams) or by `Action` and the SigV4 service (SQS and
 //! SNS query protocol).
 
+pub mod dynamodb;
 pub mod kinesis;
 pub mod lambda;
 pub mod protocol;
 mod sluice_ops;
+pub mod sqs;
 pub mod state;
 
 use axum::Router;

@@ -90,6 +90,7 @@ async fn function_code(
 /// `POST /` (and any other unrouted request): awsJson by `X-Amz-Target`, query by `Action`.
 pub async fn dispatch_root(
     State(app): State<AppState>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -99,7 +100,18 @@ pub async fn dispatch_root(
                 let op = op.to_owned();
                 crate::kinesis::handle(app, &op, &headers, body).await
             }
-            Some((service, op)) => JsonError::unknown_operation(service, op).into_response(),
+            Some((JsonService::Sqs, op)) => {
+                let op = op.to_owned();
+                crate::sqs::handle_json(app, &op, body).await
+            }
+            Some((JsonService::DynamoDb, op)) => {
+                let op = op.to_owned();
+                crate::dynamodb::handle(app, &op, body).await
+            }
+            Some((JsonService::DynamoDbStreams, op)) => {
+                let op = op.to_owned();
+                crate::dynamodb::handle_streams(app, &op, body).await
+            }
             None => JsonError {
                 status: StatusCode::BAD_REQUEST,
                 code: "UnknownOperationException".into(),
@@ -109,11 +121,18 @@ pub async fn dispatch_root(
             .into_response(),
         };
     }
-    let form = std::str::from_utf8(&body)
-        .map(form_pairs)
-        .unwrap_or_default();
+    let mut form = uri.query().map(form_pairs).unwrap_or_default();
+    form.extend(
+        std::str::from_utf8(&body)
+            .map(form_pairs)
+            .unwrap_or_default(),
+    );
     if let Some((_, action)) = form.iter().find(|(k, _)| k == "Action") {
         let service = sigv4_service(&headers).unwrap_or_default();
+        // SQS by its SigV4 scope, or by an SQS action when the request is unsigned.
+        if service == "sqs" || (service.is_empty() && crate::sqs::is_action(action)) {
+            return crate::sqs::handle_query(app, uri.path(), &headers, form).await;
+        }
         tracing::debug!(%service, %action, "Query-protocol request for a service not served yet.");
         return QueryError::invalid_action(action, request_id()).into_response();
     }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sluice_core::arn::Scope;
 use sluice_core::function::Invoker;
 use sluice_store::kinesis::KinesisStore;
+use sluice_store::sqs::SqsStore;
 use sluice_store::{DataDir, MetaStore};
 use tokio::sync::Notify;
 
@@ -15,6 +16,10 @@ pub struct AppState {
     pub store: MetaStore,
     /// The embedded Kinesis (streams, shards, records).
     pub kinesis: KinesisStore,
+    /// The embedded SQS (queues, messages).
+    pub sqs: SqsStore,
+    /// The embedded DynamoDB (tables, items, streams).
+    pub dynamodb: sluice_store::dynamodb::DynamoStore,
     pub data_dir: DataDir,
     /// Region and account this Sluice answers for.
     pub scope: Scope,

@@ -21,6 +21,10 @@ pub enum FunctionCode {
     Command {
         command: Vec<String>,
         workdir: Option<String>,
+        /// Most instances run at once (config `concurrency`); `None` means the default, 10.
+        /// Kept here rather than on the record: only local processes have instances to count.
+        #[serde(default)]
+        concurrency: Option<u32>,
     },
     /// A zip deployed through CreateFunction; the archive is kept in the data dir.
     Zip {
@@ -122,7 +126,49 @@ impl InvokeError {
 pub type InvokeFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Invocation, InvokeError>> + Send + 'a>>;
 
+/// What the Lambda Invoke API adds to an invocation; the engine sends none of it.
+#[derive(Debug, Clone, Default)]
+pub struct InvokeContext {
+    /// The request id the caller already answers with (`x-amzn-RequestId`), so the function
+    /// sees the same one; a fresh one is made when absent.
+    pub request_id: Option<String>,
+    /// `X-Amz-Client-Context`, base64-decoded (a JSON document).
+    pub client_context: Option<String>,
+}
+
+/// An invocation's outcome with what the invoker saw of it.
+#[derive(Debug, Clone)]
+pub struct InvokeReport {
+    pub outcome: Result<Invocation, InvokeError>,
+    /// The request id the function was given, when the invoker gives one.
+    pub request_id: Option<String>,
+    /// The last bytes (at most 4 KB) of the function's log lines during this invocation,
+    /// when the invoker captures them (local processes do; HTTP endpoints do not).
+    pub log_tail: Option<Vec<u8>>,
+}
+
+/// Boxed future returned by [`Invoker::invoke_with`].
+pub type InvokeReportFuture<'a> = Pin<Box<dyn Future<Output = InvokeReport> + Send + 'a>>;
+
 /// Runs functions. Implemented by the worker (HTTP, Runtime API processes, Lambda Invoke).
 pub trait Invoker: Send + Sync {
     fn invoke(&self, request: InvokeRequest) -> InvokeFuture<'_>;
+
+    /// [`Invoker::invoke`] for the Invoke API: takes its context and reports the request id
+    /// and log tail when the invoker has them. The default has neither.
+    fn invoke_with(
+        &self,
+        request: InvokeRequest,
+        context: InvokeContext,
+    ) -> InvokeReportFuture<'_> {
+        let _ = context;
+        let call = self.invoke(request);
+        Box::pin(async move {
+            InvokeReport {
+                outcome: call.await,
+                request_id: None,
+                log_tail: None,
+            }
+        })
+    }
 }

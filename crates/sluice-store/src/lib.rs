@@ -11,11 +11,18 @@
 //!   torn-tail recovery and retention (the design is in the module header).
 //! - [`kinesis`]: the embedded Kinesis: stream metadata in [`meta`], records in one
 //!   [`log::ShardLog`] per shard.
+//! - [`dynamodb`]: the embedded DynamoDB: tables, items and stream records in the metadata
+//!   redb file, each item write and its stream record in one fsync'd transaction.
+//! - [`sqs`]: the embedded SQS: queue records in their own redb file, every message change
+//!   in one journal (a [`log::ShardLog`]) with group commit, a small index per message in
+//!   memory.
 
 pub mod data_dir;
+pub mod dynamodb;
 pub mod kinesis;
 pub mod log;
 pub mod meta;
+pub mod sqs;
 
 pub use data_dir::DataDir;
 pub use log::{LogOptions, NewRecord, ShardLog, StoredRecord};

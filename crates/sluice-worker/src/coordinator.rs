@@ -19,14 +19,18 @@ use std::sync::Arc;
 use sluice_core::arn::SourceArn;
 use sluice_core::function::Invoker;
 use sluice_core::mapping::{EventSourceMapping, MappingState, Settled};
-use sluice_core::source::{FailureDestination, LeaseStore, RecordContext};
+use sluice_core::source::{
+    FailureDestination, LeaseStore, RecordContext, ShardDirectory, ShardReader,
+};
 use sluice_core::stream::StreamSource;
+use sluice_store::dynamodb::DynamoStore;
 use sluice_store::kinesis::KinesisStore;
 use sluice_store::{MetaStore, StoreError};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::lease::LocalLeases;
+use crate::stream::dynamodb::EmbeddedDynamoStream;
 use crate::stream::embedded::EmbeddedKinesis;
 use crate::stream::{Runner, RunnerDeps};
 use crate::{Shutdown, ShutdownSignal};
@@ -39,6 +43,8 @@ pub struct Coordinator {
     destination: Arc<dyn FailureDestination>,
     region: String,
     leases: Arc<dyn LeaseStore>,
+    /// The embedded DynamoDB, whose table streams DynamoDB mappings read.
+    dynamodb: Option<DynamoStore>,
 }
 
 /// A running mapping: its settings channel and how to stop it.
@@ -63,7 +69,14 @@ impl Coordinator {
             destination,
             region,
             leases: Arc::new(LocalLeases::default()),
+            dynamodb: None,
         }
+    }
+
+    /// Runs DynamoDB stream mappings on the embedded DynamoDB's streams.
+    pub fn with_dynamodb(mut self, dynamodb: DynamoStore) -> Self {
+        self.dynamodb = Some(dynamodb);
+        self
     }
 
     /// Runs until shutdown; then stops every mapping's consumers (in-flight batches finish
@@ -176,6 +189,20 @@ impl Coordinator {
     /// Starts the runner of a stream mapping.
     async fn start(&self, m: &EventSourceMapping) -> Option<Running> {
         let (stream, stream_arn) = match &m.source {
+            SourceArn::DynamoDbStream { arn, .. } => {
+                let dynamodb = self.dynamodb.clone()?;
+                let source = Arc::new(EmbeddedDynamoStream::new(dynamodb, arn.clone()));
+                return Some(
+                    self.run_runner(
+                        m,
+                        source.clone(),
+                        source,
+                        arn.clone(),
+                        StreamSource::DynamoDb,
+                    )
+                    .await,
+                );
+            }
             SourceArn::KinesisStream {
                 stream,
                 region,
@@ -191,9 +218,25 @@ impl Coordinator {
                 stream.clone(),
                 format!("arn:aws:kinesis:{region}:{account}:stream/{stream}"),
             ),
-            // DynamoDB Streams and SQS pollers arrive with their services.
-            SourceArn::DynamoDbStream { .. } | SourceArn::SqsQueue { .. } => return None,
+            // SQS pollers arrive with their service.
+            SourceArn::SqsQueue { .. } => return None,
         };
+        let source = Arc::new(EmbeddedKinesis::new(self.kinesis.clone(), stream));
+        Some(
+            self.run_runner(m, source.clone(), source, stream_arn, StreamSource::Kinesis)
+                .await,
+        )
+    }
+
+    /// Spawns the runner of mapping `m` on a source.
+    async fn run_runner(
+        &self,
+        m: &EventSourceMapping,
+        reader: Arc<dyn ShardReader>,
+        directory: Arc<dyn ShardDirectory>,
+        stream_arn: String,
+        kind: StreamSource,
+    ) -> Running {
         let store = self.store.clone();
         let name = function_name(&m.function_arn);
         let role = tokio::task::spawn_blocking(move || store.get_function(&name))
@@ -203,7 +246,6 @@ impl Coordinator {
             .flatten()
             .map(|f| f.role)
             .unwrap_or_default();
-        let source = Arc::new(EmbeddedKinesis::new(self.kinesis.clone(), stream));
         let (tx, rx) = watch::channel(m.clone());
         let runner = Runner {
             deps: RunnerDeps {
@@ -211,25 +253,25 @@ impl Coordinator {
                 leases: self.leases.clone(),
                 invoker: self.invoker.clone(),
                 destination: self.destination.clone(),
-                reader: source.clone(),
+                reader,
             },
-            directory: source,
+            directory,
             mapping: rx,
             context: RecordContext {
                 event_source_arn: stream_arn,
                 region: self.region.clone(),
                 invoke_identity_arn: role,
             },
-            source: StreamSource::Kinesis,
+            source: kind,
         };
         let (stop, shutdown) = ShutdownSignal::new();
         let task = tokio::spawn(runner.run(shutdown));
         tracing::info!(mapping_id = %m.uuid, "Mapping consumers started.");
-        Some(Running {
+        Running {
             mapping: tx,
             stop,
             task,
-        })
+        }
     }
 }
 

@@ -6,8 +6,9 @@
 //! - [`coordinator`]: watches the mapping store and carries each mapping through its
 //!   lifecycle (starting and stopping its pollers; completing Creating, Updating, Enabling,
 //!   Disabling and Deleting).
-//! - [`invoke`]: the [`sluice_core::function::Invoker`] implementations: HTTP functions now;
-//!   Runtime API processes and Lambda Invoke next.
+//! - [`invoke`]: the [`sluice_core::function::Invoker`] implementations: HTTP functions and
+//!   `command` functions (local processes speaking the Lambda Runtime API, in
+//!   [`invoke::process`]); Lambda Invoke next.
 //!
 //! - [`stream`]: the stream engine: a runner per enabled stream mapping, a consumer per
 //!   shard, reading through the `ShardReader` seam ([`stream::embedded`] for the embedded

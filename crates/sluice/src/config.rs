@@ -6,19 +6,22 @@
 //! url = "http://127.0.0.1:9000/"   # or: command = ["python3", "handler.py"]
 //! timeout = 3                       # seconds
 //! # workdir = "…", env = { KEY = "value" }, memory_size = 128
+//! # concurrency = 10                (command functions: most instances at once)
 //!
 //! [[streams]]                       # Kinesis (created at start if missing)
 //! name = "orders"
 //! shards = 2
 //!
-//! [[queues]]                        # SQS; FIFO when the name ends in .fifo
-//! name = "jobs"
+//! [[queues]]                        # SQS (created at start if missing); FIFO when the
+//! name = "jobs"                     # name ends in .fifo
+//! attributes = { VisibilityTimeout = "60" }   # as CreateQueue's Attributes
 //!
 //! [[topics]]                        # SNS
 //! name = "alerts"
 //!
 //! [[tables]]                        # DynamoDB table with a stream
 //! name = "users"
+//! key = "id"                       # hash key (type S); `pk` when omitted
 //! stream_view_type = "NEW_AND_OLD_IMAGES"
 //! # stream_label = "2026-01-01T00:00:00.000"   (kept from the first start if omitted)
 //!
@@ -63,6 +66,8 @@ pub struct FunctionDecl {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub memory_size: Option<u32>,
+    /// Most instances of a `command` function run at once (default 10).
+    pub concurrency: Option<u32>,
     pub runtime: Option<String>,
     pub handler: Option<String>,
     pub role: Option<String>,
@@ -95,6 +100,8 @@ pub struct TopicDecl {
 #[serde(deny_unknown_fields)]
 pub struct TableDecl {
     pub name: String,
+    /// The hash key attribute (type S); `pk` when omitted.
+    pub key: Option<String>,
     pub stream_view_type: Option<String>,
     pub stream_label: Option<String>,
 }
@@ -211,6 +218,15 @@ impl ConfigFile {
                     d.name
                 );
             }
+            if d.concurrency.is_some_and(|c| !(1..=1000).contains(&c)) {
+                bail!("{at}: function {:?}: concurrency must be 1 to 1000", d.name);
+            }
+            if d.concurrency.is_some() && d.command.is_none() {
+                bail!(
+                    "{at}: function {:?}: concurrency applies to `command` functions only",
+                    d.name
+                );
+            }
             if d.memory_size.is_some_and(|m| !(128..=10_240).contains(&m)) {
                 bail!(
                     "{at}: function {:?}: memory_size must be 128 to 10240 MB",
@@ -317,6 +333,7 @@ impl ConfigFile {
                 (None, Some(command)) => FunctionCode::Command {
                     command: command.clone(),
                     workdir: d.workdir.clone(),
+                    concurrency: d.concurrency,
                 },
                 (None, None) => unreachable_decl(),
             };
@@ -373,14 +390,35 @@ impl ConfigFile {
                 Err(e) => return Err(e.into()),
             }
         }
-        for q in &self.queues {
+        // Queues without a RedrivePolicy first, so dead-letter queues exist when their
+        // sources name them.
+        let (plain, redriven): (Vec<_>, Vec<_>) = self
+            .queues
+            .iter()
+            .partition(|q| !q.get_ref().attributes.contains_key("RedrivePolicy"));
+        for q in plain.into_iter().chain(redriven) {
             let d = q.get_ref();
-            store.put_source(&SourceRecord {
-                arn: scope.sqs_queue_arn(&d.name),
-                kind: SourceType::SqsQueue,
-                name: d.name.clone(),
-                attributes: d.attributes.clone(),
-            })?;
+            let mut attributes = d.attributes.clone();
+            if d.name.ends_with(".fifo") {
+                attributes
+                    .entry("FifoQueue".into())
+                    .or_insert_with(|| "true".into());
+            }
+            if let Ok(existing) = app.sqs.queue(&d.name) {
+                if let Ok(Some(k)) = existing
+                    .record
+                    .settings
+                    .first_difference(&d.name, &attributes)
+                {
+                    tracing::warn!(queue = %d.name, attribute = %k, "Queue exists with another value of an attribute; left as it is.");
+                }
+                continue;
+            }
+            app.sqs
+                .create_queue(&d.name, &attributes, BTreeMap::new())
+                .map_err(|e| {
+                    anyhow::anyhow!("{}: queue {:?} refused: {e}", self.at(q.span()), d.name)
+                })?;
         }
         for t in &self.topics {
             let d = t.get_ref();
@@ -402,13 +440,38 @@ impl ConfigFile {
                     .and_then(|s| s.arn.rsplit_once("/stream/").map(|(_, l)| l.to_owned()))
                     .unwrap_or_else(|| stream_label(now)),
             };
+            let view = d
+                .stream_view_type
+                .clone()
+                .unwrap_or_else(|| "NEW_AND_OLD_IMAGES".into());
+            // A real table of the embedded DynamoDB, created once; an existing one is kept.
+            let label = match app.dynamodb.table(&d.name) {
+                Ok(existing) => existing.stream.map_or(label, |s| s.label),
+                Err(sluice_store::dynamodb::DynamoError::ResourceNotFound(_)) => {
+                    let key = sluice_store::dynamodb::KeyAttr {
+                        name: d.key.clone().unwrap_or_else(|| "pk".into()),
+                        ty: "S".into(),
+                    };
+                    let spec = sluice_store::dynamodb::TableSpec {
+                        name: d.name.clone(),
+                        hash: key.clone(),
+                        range: None,
+                        attributes: vec![key],
+                        billing_mode: "PAY_PER_REQUEST".into(),
+                        read_capacity: 0,
+                        write_capacity: 0,
+                        stream_view_type: Some(view.clone()),
+                        stream_label: Some(label.clone()),
+                    };
+                    app.dynamodb.create_table(spec, now).map_err(|e| {
+                        anyhow::anyhow!("{}: table {:?} refused: {e}", self.at(t.span()), d.name)
+                    })?;
+                    label
+                }
+                Err(e) => return Err(anyhow::anyhow!("table {:?}: {e}", d.name)),
+            };
             let mut attributes = BTreeMap::new();
-            attributes.insert(
-                "stream_view_type".into(),
-                d.stream_view_type
-                    .clone()
-                    .unwrap_or_else(|| "NEW_AND_OLD_IMAGES".into()),
-            );
+            attributes.insert("stream_view_type".into(), view);
             store.put_source(&SourceRecord {
                 arn: scope.dynamodb_stream_arn(&d.name, &label),
                 kind: SourceType::DynamoDbStream,

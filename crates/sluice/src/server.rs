@@ -2,8 +2,9 @@
 //!
 //! The listener is bound only after the store is open and the config applied, so the first
 //! answer of `/_sluice/health` means everything is served. Shutdown stops accepting, lets
-//! in-flight requests and background invocations finish, stops the coordinator, and closes
-//! the store (every acknowledged write is already on disk).
+//! in-flight requests and background invocations finish, stops the coordinator, kills the
+//! `command` function instances (after their last invocation ends), and closes the store
+//! (every acknowledged write is already on disk).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,7 +14,9 @@ use anyhow::Context;
 use sluice_api::{AppState, InFlight};
 use sluice_core::arn::Scope;
 use sluice_store::kinesis::KinesisStore;
+use sluice_store::sqs::SqsStore;
 use sluice_store::{DataDir, MetaStore};
+use sluice_worker::invoke::{ProcessInvoker, ProcessSettings};
 use sluice_worker::{Coordinator, FunctionInvoker, ShutdownSignal};
 use tokio::task::JoinHandle;
 
@@ -38,6 +41,10 @@ pub struct Server {
     coordinator: JoinHandle<()>,
     retention: JoinHandle<()>,
     in_flight: InFlight,
+    /// The embedded SQS: long polls end when shutdown begins; its journal is closed last.
+    sqs: SqsStore,
+    /// `command` function instances: killed last, once nothing can invoke them.
+    processes: ProcessInvoker,
 }
 
 impl Server {
@@ -53,23 +60,36 @@ impl Server {
         let shard_limits = file.as_ref().is_some_and(|f| f.kinesis.shard_limits);
         let data_dir = opts.data_dir.clone();
         let (region, account) = (opts.region.clone(), opts.account_id.clone());
-        let (dir, store, kinesis) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let dir = DataDir::open(&data_dir)?;
-            let store = MetaStore::open(&dir)?;
-            let kinesis = KinesisStore::open(store.clone(), &dir, &region, &account)?
-                .with_shard_limits(shard_limits);
-            Ok((dir, store, kinesis))
-        })
-        .await??;
+        let (dir, store, kinesis, sqs) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let dir = DataDir::open(&data_dir)?;
+                let store = MetaStore::open(&dir)?;
+                let kinesis = KinesisStore::open(store.clone(), &dir, &region, &account)?
+                    .with_shard_limits(shard_limits);
+                let sqs = SqsStore::open(&dir, &region, &account)?;
+                Ok((dir, store, kinesis, sqs))
+            })
+            .await??;
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let addr = listener.local_addr()?;
         let in_flight = InFlight::default();
-        let invoker: Arc<dyn sluice_core::function::Invoker> = Arc::new(FunctionInvoker::new());
+        let processes = ProcessInvoker::new(ProcessSettings {
+            endpoint: Some(format!("http://{addr}")),
+            region: opts.region.clone(),
+            ..ProcessSettings::default()
+        });
+        let invoker: Arc<dyn sluice_core::function::Invoker> =
+            Arc::new(FunctionInvoker::with_processes(processes.clone()));
+        // The embedded DynamoDB keeps its tables in the metadata database.
+        let dynamodb =
+            sluice_store::dynamodb::DynamoStore::open(&store, &opts.region, &opts.account_id)?;
         let app = AppState {
             store: store.clone(),
             kinesis: kinesis.clone(),
+            sqs: sqs.clone(),
+            dynamodb: dynamodb.clone(),
             data_dir: dir,
             scope,
             invoker: invoker.clone(),
@@ -93,6 +113,7 @@ impl Server {
                 destination,
                 opts.region.clone(),
             )
+            .with_dynamodb(dynamodb)
             .run(shutdown.clone()),
         );
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));
@@ -110,6 +131,8 @@ impl Server {
             coordinator,
             retention,
             in_flight,
+            sqs,
+            processes,
         })
     }
 
@@ -125,10 +148,13 @@ impl Server {
     /// Stops accepting, finishes in-flight work, and returns once state is flushed.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.signal.fire();
+        self.sqs.stop_waiting();
         self.http.await??;
         self.coordinator.await?;
         self.retention.await?;
         self.in_flight.idle().await;
+        self.processes.shutdown().await;
+        self.sqs.close().await;
         Ok(())
     }
 }

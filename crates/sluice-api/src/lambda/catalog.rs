@@ -5,26 +5,40 @@ use std::collections::{HashMap, HashSet};
 use sluice_core::arn::{DestinationArn, FunctionRef, SourceArn};
 use sluice_core::mapping::Catalog;
 use sluice_store::kinesis::KinesisStore;
+use sluice_store::sqs::SqsStore;
 use sluice_store::{MetaStore, SourceType, StoreError};
 
-/// A snapshot of functions, Kinesis streams and consumers, and declared sources.
+/// A snapshot of functions, Kinesis streams and consumers, SQS queues, and declared
+/// sources.
 #[derive(Debug, Default)]
 pub struct StoreCatalog {
     functions: HashSet<String>,
     sources: HashMap<String, SourceType>,
     /// Stream ARNs and consumer ARNs of the embedded Kinesis.
     kinesis: HashSet<String>,
+    /// Queue ARNs of the embedded SQS.
+    sqs: HashSet<String>,
+    /// Current stream ARNs of the embedded DynamoDB's tables.
+    dynamodb: HashSet<String>,
 }
 
 impl StoreCatalog {
-    pub fn load(store: &MetaStore, kinesis: &KinesisStore) -> Result<Self, StoreError> {
+    pub fn load(
+        store: &MetaStore,
+        kinesis: &KinesisStore,
+        sqs: &SqsStore,
+    ) -> Result<Self, StoreError> {
         let mut arns = HashSet::new();
         for s in kinesis.list_streams()? {
             arns.extend(s.consumers.iter().map(|c| c.arn.clone()));
             arns.insert(s.arn);
         }
         Ok(Self {
+            dynamodb: sluice_store::dynamodb::DynamoStore::current_stream_arns(store)?
+                .into_iter()
+                .collect(),
             kinesis: arns,
+            sqs: sqs.list_queues().iter().map(|n| sqs.queue_arn(n)).collect(),
             functions: store
                 .list_functions()?
                 .into_iter()
@@ -41,6 +55,12 @@ impl StoreCatalog {
     fn has(&self, arn: &str, kind: SourceType) -> bool {
         self.sources.get(arn) == Some(&kind)
     }
+
+    /// An SQS queue exists when the embedded SQS has it (or, as before it existed, when a
+    /// source record declares it).
+    fn has_queue(&self, arn: &str) -> bool {
+        self.sqs.contains(arn) || self.has(arn, SourceType::SqsQueue)
+    }
 }
 
 impl Catalog for StoreCatalog {
@@ -55,14 +75,14 @@ impl Catalog for StoreCatalog {
             SourceArn::KinesisStream { arn, .. } | SourceArn::KinesisConsumer { arn, .. } => {
                 self.kinesis.contains(arn)
             }
-            SourceArn::DynamoDbStream { arn, .. } => self.has(arn, SourceType::DynamoDbStream),
-            SourceArn::SqsQueue { arn, .. } => self.has(arn, SourceType::SqsQueue),
+            SourceArn::DynamoDbStream { arn, .. } => self.dynamodb.contains(arn),
+            SourceArn::SqsQueue { arn, .. } => self.has_queue(arn),
         }
     }
 
     fn destination_exists(&self, destination: &DestinationArn) -> bool {
         match destination {
-            DestinationArn::SqsQueue { arn, .. } => self.has(arn, SourceType::SqsQueue),
+            DestinationArn::SqsQueue { arn, .. } => self.has_queue(arn),
             DestinationArn::SnsTopic { arn, .. } => self.has(arn, SourceType::SnsTopic),
         }
     }

@@ -3,8 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod dynamodb;
+mod functions_runtime;
 mod harness;
 mod kinesis;
 mod lambda_esm;
 mod lambda_functions;
+mod sqs;
 mod stream_engine;

@@ -124,6 +124,12 @@ impl MetaStore {
         })
     }
 
+    /// The database, shared with the embedded DynamoDB (its `ddb_*` tables live here, so
+    /// the control plane's catalog reads table streams in the same snapshot).
+    pub(crate) fn database(&self) -> &Arc<Database> {
+        &self.db
+    }
+
     /// A receiver that changes after every committed mapping write.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()

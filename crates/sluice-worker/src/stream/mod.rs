@@ -16,6 +16,7 @@
 //! Nothing here knows the source: records come through [`sluice_core::source::ShardReader`].
 
 pub mod consumer;
+pub mod dynamodb;
 pub mod embedded;
 pub mod runner;
 

@@ -80,6 +80,16 @@ fn errors_name_the_file_and_line() {
             "sluice.toml:4",
             "declared twice",
         ),
+        (
+            "[[functions]]\nname = \"a\"\ncommand = [\"x\"]\nconcurrency = 0\n",
+            "sluice.toml:1",
+            "concurrency must be 1 to 1000",
+        ),
+        (
+            "[[functions]]\nname = \"a\"\nurl = \"http://x\"\nconcurrency = 2\n",
+            "sluice.toml:1",
+            "concurrency applies to `command` functions only",
+        ),
     ];
     for (text, at, reason) in cases {
         let e = parse(text).unwrap_err().to_string();

@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use sluice_core::function::{Invocation, InvokeError, InvokeRequest};
+use sluice_core::function::{Invocation, InvokeContext, InvokeError, InvokeRequest};
 
 use super::{qualifier_param, resolve_function};
 use crate::AppState;
@@ -22,6 +22,16 @@ use crate::protocol::rest_json::{LambdaCode, LambdaError};
 
 /// Largest synchronous invocation payload.
 pub const MAX_PAYLOAD: usize = 6_291_456;
+
+/// How much of the log `X-Amz-Log-Result` carries.
+const LOG_TAIL: usize = 4096;
+
+/// `X-Amz-Client-Context` (base64 JSON), decoded for the function; ignored when malformed.
+fn client_context(headers: &HeaderMap) -> Option<String> {
+    let b64 = headers.get("x-amz-client-context")?.to_str().ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    String::from_utf8(bytes).ok()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InvocationType {
@@ -113,12 +123,17 @@ pub async fn handle(
             Ok(StatusCode::ACCEPTED.into_response())
         }
         InvocationType::RequestResponse => {
-            let request_id = request_id();
             let memory = request.function.memory_size;
+            let context = InvokeContext {
+                request_id: Some(request_id()),
+                client_context: client_context(&headers),
+            };
             let started = Instant::now();
-            let outcome = app.invoker.invoke(request).await;
+            let report = app.invoker.invoke_with(request, context).await;
             let elapsed = started.elapsed();
-            let (body, error) = match outcome {
+            // The id the function saw, so the response, its log and the function agree.
+            let request_id = report.request_id.clone().unwrap_or_else(request_id);
+            let (body, error) = match report.outcome {
                 Ok(Invocation::Ok(b)) => (b, None),
                 Ok(Invocation::FunctionError { payload, .. }) => (payload, Some("Unhandled")),
                 Err(e @ InvokeError::Unsupported(..)) => {
@@ -149,11 +164,16 @@ pub async fn handle(
             }
             if tail {
                 let ms = elapsed.as_secs_f64() * 1000.0;
-                let log = format!(
-                    "START RequestId: {request_id} Version: $LATEST\nEND RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory} MB\tMax Memory Used: {memory} MB\t\n",
+                let mut log =
+                    format!("START RequestId: {request_id} Version: $LATEST\n").into_bytes();
+                log.extend_from_slice(report.log_tail.as_deref().unwrap_or_default());
+                log.extend_from_slice(format!(
+                    "END RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory} MB\tMax Memory Used: {memory} MB\t\n",
                     ms.ceil() as u64
-                );
-                let b64 = base64::engine::general_purpose::STANDARD.encode(log.as_bytes());
+                ).as_bytes());
+                // Lambda returns the last 4 KB of the invocation's log.
+                let log = &log[log.len().saturating_sub(LOG_TAIL)..];
+                let b64 = base64::engine::general_purpose::STANDARD.encode(log);
                 if let Ok(v) = HeaderValue::from_str(&b64) {
                     h.insert("x-amz-log-result", v);
                 }

@@ -1,0 +1,280 @@
+"""The embedded DynamoDB and DynamoDB Streams through boto3 (JSON 1.0, aws-semantics.md 3.3-3.4),
+and a DynamoDB stream mapping delivering INSERT / MODIFY / REMOVE to the URL function."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from boto3.dynamodb.conditions import Key
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from sluice_compat import (
+    ACCOUNT,
+    DDB_STREAM_ARN,
+    REGION,
+    URL_FUNCTION,
+    poll_until,
+    unique_name,
+    wait_state,
+)
+
+
+def _kwargs(endpoint: str) -> dict:
+    return dict(
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(region_name=REGION, retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
+
+@pytest.fixture(scope="module")
+def ddb(endpoint):
+    return boto3.session.Session().client("dynamodb", **_kwargs(endpoint))
+
+
+@pytest.fixture(scope="module")
+def ddb_streams(endpoint):
+    return boto3.session.Session().client("dynamodbstreams", **_kwargs(endpoint))
+
+
+@pytest.fixture
+def table(ddb):
+    """A fresh table (pk S, sk N) with a NEW_AND_OLD_IMAGES stream; deleted at teardown."""
+    name = unique_name("tbl")
+    ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    yield name
+    try:
+        ddb.delete_table(TableName=name)
+    except ClientError:
+        pass
+
+
+def test_dynamodb_table_lifecycle_and_errors(ddb):
+    name = unique_name("life")
+    out = ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]
+    label = out["LatestStreamLabel"]
+    assert out["LatestStreamArn"] == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}/stream/{label}"
+    assert out["TableArn"] == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+    assert out["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    assert len(label) == 23 and label[10] == "T"
+    assert name in ddb.list_tables()["TableNames"]
+    assert "users" in ddb.list_tables()["TableNames"], "config-declared table"
+    users = ddb.describe_table(TableName="users")["Table"]
+    assert users["LatestStreamArn"] == DDB_STREAM_ARN
+
+    with pytest.raises(ClientError) as e:
+        ddb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    assert e.value.response["Error"]["Code"] == "ResourceInUseException"
+
+    ddb.delete_table(TableName=name)
+    with pytest.raises(ClientError) as e:
+        ddb.describe_table(TableName=name)
+    err = e.value.response["Error"]
+    assert err["Code"] == "ResourceNotFoundException"
+    assert err["Message"] == "Requested resource not found"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_dynamodb_items_and_conditions(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "one"}})
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(
+            TableName=table,
+            Item={"pk": {"S": "a"}, "sk": {"N": "1"}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert e.value.response["Error"]["Message"] == "The conditional request failed"
+
+    out = ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "a"}, "sk": {"N": "1"}},
+        UpdateExpression="SET #v = :v ADD hits :one",
+        ConditionExpression="#v = :old",
+        ExpressionAttributeNames={"#v": "v"},
+        ExpressionAttributeValues={":v": {"S": "two"}, ":old": {"S": "one"}, ":one": {"N": "1"}},
+        ReturnValues="ALL_NEW",
+    )
+    assert out["Attributes"] == {
+        "pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "two"}, "hits": {"N": "1"},
+    }
+    item = ddb.get_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"N": "1"}})["Item"]
+    assert item["v"] == {"S": "two"}
+    old = ddb.delete_item(
+        TableName=table, Key={"pk": {"S": "a"}, "sk": {"N": "1"}}, ReturnValues="ALL_OLD"
+    )["Attributes"]
+    assert old["hits"] == {"N": "1"}
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "a"}, "sk": {"N": "1"}})
+
+    with pytest.raises(ClientError) as e:
+        ddb.get_item(TableName=table, Key={"pk": {"S": "a"}})
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"] == "The provided key element does not match the schema"
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(
+            TableName=table,
+            Key={"pk": {"S": "a"}, "sk": {"N": "1"}},
+            UpdateExpression="SET v = :v",
+            ExpressionAttributeValues={":v": {"S": "x"}, ":unused": {"S": "y"}},
+        )
+    assert e.value.response["Error"]["Message"] == (
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"
+    )
+
+
+def test_dynamodb_resource_api_query_and_scan(endpoint, table):
+    res = boto3.session.Session().resource("dynamodb", **_kwargs(endpoint))
+    t = res.Table(table)
+    with _NoBatch(t) as w:
+        for i in range(7):
+            w.put_item(Item={"pk": "p", "sk": i, "body": f"b{i}"})
+    t.put_item(Item={"pk": "q", "sk": 1})
+    got = t.get_item(Key={"pk": "p", "sk": 3})["Item"]
+    assert got == {"pk": "p", "sk": 3, "body": "b3"}
+    q = t.query(KeyConditionExpression=Key("pk").eq("p") & Key("sk").between(2, 4))
+    assert [i["sk"] for i in q["Items"]] == [2, 3, 4]
+    q = t.query(KeyConditionExpression=Key("pk").eq("p"), ScanIndexForward=False, Limit=3)
+    assert [i["sk"] for i in q["Items"]] == [6, 5, 4]
+    assert q["LastEvaluatedKey"] == {"pk": "p", "sk": 4}
+    seen, start = [], None
+    while True:
+        kw = {"Limit": 3}
+        if start:
+            kw["ExclusiveStartKey"] = start
+        page = t.scan(**kw)
+        seen.extend(page["Items"])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    assert len(seen) == 8
+
+
+class _NoBatch:
+    """Plain put_item calls behind the batch_writer interface (BatchWriteItem is not served yet)."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def __enter__(self):
+        return self.table
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_dynamodb_stream_records_via_streams_api(ddb, ddb_streams, table):
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    key = {"pk": {"S": "s"}, "sk": {"N": "1"}}
+    ddb.put_item(TableName=table, Item={**key, "v": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={**key, "v": {"N": "1"}})  # unchanged: no record
+    ddb.put_item(TableName=table, Item={**key, "v": {"N": "2"}})
+    ddb.delete_item(TableName=table, Key=key)
+
+    streams = ddb_streams.list_streams(TableName=table)["Streams"]
+    assert [s["StreamArn"] for s in streams] == [arn]
+    desc = ddb_streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert desc["StreamStatus"] == "ENABLED"
+    assert desc["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert desc["TableName"] == table
+    shard = desc["Shards"][0]
+    assert shard["ShardId"].startswith("shardId-")
+    assert "StartingSequenceNumber" in shard["SequenceNumberRange"]
+    it = ddb_streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    out = ddb_streams.get_records(ShardIterator=it, Limit=1000)
+    recs = out["Records"]
+    assert [r["eventName"] for r in recs] == ["INSERT", "MODIFY", "REMOVE"]
+    for r in recs:
+        assert r["eventSource"] == "aws:dynamodb"
+        assert r["eventVersion"] == "1.1"
+        assert r["awsRegion"] == REGION
+        assert len(r["eventID"]) == 32
+        assert r["dynamodb"]["Keys"] == key
+        assert r["dynamodb"]["SizeBytes"] > 0
+    assert recs[1]["dynamodb"]["OldImage"]["v"] == {"N": "1"}
+    assert recs[1]["dynamodb"]["NewImage"]["v"] == {"N": "2"}
+    assert "NewImage" not in recs[2]["dynamodb"]
+    seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    latest = ddb_streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+    )["ShardIterator"]
+    assert ddb_streams.get_records(ShardIterator=latest)["Records"] == []
+
+
+def test_dynamodb_stream_mapping_delivers_records(ddb, table, esm, lam, function_server):
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    m = esm.create(
+        FunctionName=URL_FUNCTION,
+        EventSourceArn=arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+    )
+    wait_state(lam, m["UUID"], "Enabled")
+    key = {"pk": {"S": "m"}, "sk": {"N": "7"}}
+    ddb.put_item(TableName=table, Item={**key, "v": {"S": "a"}})
+    ddb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET v = :b",
+        ExpressionAttributeValues={":b": {"S": "b"}},
+    )
+    ddb.delete_item(TableName=table, Key=key)
+
+    def probe():
+        records = [
+            r
+            for body in function_server.bodies()
+            if isinstance(body, dict)
+            for r in body.get("Records", [])
+            if r.get("eventSourceARN") == arn
+        ]
+        return len(records) >= 3, records
+
+    records = poll_until(probe, what="three stream records at the function")
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+    ins = records[0]["dynamodb"]
+    assert ins["NewImage"] == {**key, "v": {"S": "a"}}
+    assert isinstance(ins["ApproximateCreationDateTime"], float)
+    assert ins["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert records[1]["dynamodb"]["OldImage"]["v"] == {"S": "a"}
+    assert records[2]["dynamodb"]["OldImage"]["v"] == {"S": "b"}
+
+
+def test_dynamodb_mapping_on_missing_stream_is_refused(lam):
+    with pytest.raises(ClientError) as e:
+        lam.create_event_source_mapping(
+            FunctionName=URL_FUNCTION,
+            EventSourceArn=(
+                f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ghost/stream/2026-01-01T00:00:00.000"
+            ),
+            StartingPosition="TRIM_HORIZON",
+        )
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"

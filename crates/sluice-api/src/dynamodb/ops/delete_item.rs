@@ -1,0 +1,58 @@
+//! DeleteItem: a REMOVE stream record when the item existed.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sluice_store::dynamodb::WriteKind;
+
+use super::{condition, condition_failed};
+use crate::dynamodb::{Ctx, DynamoWireError, item, returned, substitutions, table};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Input {
+    #[serde(default)]
+    pub table_name: String,
+    pub key: Option<Value>,
+    pub condition_expression: Option<String>,
+    pub expression_attribute_names: Option<BTreeMap<String, String>>,
+    pub expression_attribute_values: Option<Value>,
+    pub return_values: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+}
+
+pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
+    let t = table(ctx, &input.table_name)?;
+    let key = item(input.key.as_ref().unwrap_or(&Value::Null))?;
+    t.check_key(&key)?;
+    let mut subs = substitutions(
+        input.expression_attribute_names,
+        input.expression_attribute_values.as_ref(),
+    )?;
+    let cond = condition(input.condition_expression.as_deref(), &mut subs)?;
+    subs.check_unused().map_err(DynamoWireError::validation)?;
+    returned(
+        input.return_values.as_deref(),
+        None,
+        None,
+        &["NONE", "ALL_OLD"],
+    )?;
+    let out = ctx
+        .store
+        .write_item(&t.name, &key, WriteKind::Delete, cond.as_ref(), ctx.now_ms)
+        .map_err(|e| {
+            condition_failed(e, input.return_values_on_condition_check_failure.as_deref())
+        })?;
+    Ok(
+        match returned(
+            input.return_values.as_deref(),
+            out.old.as_ref(),
+            None,
+            &["NONE", "ALL_OLD"],
+        )? {
+            Some(a) => json!({"Attributes": a}),
+            None => json!({}),
+        },
+    )
+}

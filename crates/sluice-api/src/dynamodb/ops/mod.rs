@@ -1,0 +1,82 @@
+//! One file per DynamoDB and DynamoDB Streams operation.
+
+mod create_table;
+mod delete_item;
+mod delete_table;
+mod describe_stream;
+mod describe_table;
+mod get_item;
+mod get_records;
+mod get_shard_iterator;
+mod list_streams;
+mod list_tables;
+mod put_item;
+mod query;
+mod scan;
+mod update_item;
+
+use serde_json::Value;
+
+use super::{Ctx, DynamoWireError};
+
+fn unknown(op: &str) -> DynamoWireError {
+    DynamoWireError::new(
+        "UnknownOperationException",
+        format!("Operation {op} is not supported by this Sluice yet."),
+    )
+}
+
+/// Runs DynamoDB operation `op`.
+pub fn dispatch(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Value, DynamoWireError> {
+    match op {
+        "CreateTable" => create_table::handle(ctx, super::input(body)?),
+        "DescribeTable" => describe_table::handle(ctx, super::input(body)?),
+        "ListTables" => list_tables::handle(ctx, super::input(body)?),
+        "DeleteTable" => delete_table::handle(ctx, super::input(body)?),
+        "PutItem" => put_item::handle(ctx, super::input(body)?),
+        "GetItem" => get_item::handle(ctx, super::input(body)?),
+        "DeleteItem" => delete_item::handle(ctx, super::input(body)?),
+        "UpdateItem" => update_item::handle(ctx, super::input(body)?),
+        "Query" => query::handle(ctx, super::input(body)?),
+        "Scan" => scan::handle(ctx, super::input(body)?),
+        other => Err(unknown(other)),
+    }
+}
+
+/// Runs DynamoDB Streams operation `op`.
+pub fn dispatch_streams(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Value, DynamoWireError> {
+    match op {
+        "ListStreams" => list_streams::handle(ctx, super::input(body)?),
+        "DescribeStream" => describe_stream::handle(ctx, super::input(body)?),
+        "GetShardIterator" => get_shard_iterator::handle(ctx, super::input(body)?),
+        "GetRecords" => get_records::handle(ctx, super::input(body)?),
+        other => Err(unknown(other)),
+    }
+}
+
+/// A ConditionExpression, parsed with the request's substitutions.
+fn condition(
+    text: Option<&str>,
+    subs: &mut sluice_store::dynamodb::expr::Substitutions,
+) -> Result<Option<sluice_store::dynamodb::expr::Cond>, DynamoWireError> {
+    text.map(|t| sluice_store::dynamodb::expr::parse_condition(t, "Condition", subs))
+        .transpose()
+        .map_err(DynamoWireError::validation)
+}
+
+/// The failed-condition error, with the old item when the request asked for it.
+fn condition_failed(
+    e: sluice_store::dynamodb::DynamoError,
+    on_failure: Option<&str>,
+) -> DynamoWireError {
+    let item = match (&e, on_failure) {
+        (
+            sluice_store::dynamodb::DynamoError::ConditionalCheckFailed(Some(old)),
+            Some("ALL_OLD"),
+        ) => Some(sluice_store::dynamodb::value::item_to_json(old)),
+        _ => None,
+    };
+    let mut w = DynamoWireError::from(e);
+    w.item = item;
+    w
+}

@@ -1,0 +1,804 @@
+//! The embedded DynamoDB: tables, items and their streams.
+//!
+//! # Storage and atomicity
+//!
+//! Everything lives in the metadata redb file (`meta.redb`), in `ddb_*` tables:
+//!
+//! - `ddb_tables`: table name → [`TableRecord`] (JSON).
+//! - `ddb_items`: `<table>\0<hash key JSON>\0<range key JSON>` → the item (DynamoDB JSON).
+//!   Key values are normalized ([`value`]), so one key has one encoding.
+//! - `ddb_streams`: stream ARN → [`StreamMeta`]; kept after the table is deleted (closed), so
+//!   a mapping can finish reading it.
+//! - `ddb_records`: (stream ARN, counter) → [`StoredChange`]: the stream record in AWS's
+//!   shape.
+//! - `ddb_counters`: `seq`, the store-wide change counter behind sequence numbers.
+//!
+//! An item write reads the old item, checks the condition, writes the new item and appends
+//! its stream record in **one** write transaction with immediate durability (fsync before
+//! commit returns): an acknowledged write and its stream record survive `kill -9` together,
+//! and neither exists without the other. A write that changes nothing writes no record. The
+//! shard logs are not used for stream records: one redb transaction is what makes the pair
+//! atomic without a recovery protocol; DynamoDB's per-table write rates in local use are far
+//! below what one fsync per write costs.
+//!
+//! After each commit the store bumps a watch counter; stream readers wait on it.
+//!
+//! Not here yet: stream retention (24 h trimming), shard rollover (one shard per stream),
+//! secondary indexes, TTL, transactions, batch operations.
+
+pub mod expr;
+pub mod stream;
+pub mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::{MetaStore, StoreError};
+use expr::{Cond, UpdateAction};
+use value::{Av, Item, item_from_json, item_to_json};
+
+const TABLES: TableDefinition<&str, &[u8]> = TableDefinition::new("ddb_tables");
+const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("ddb_items");
+const STREAMS: TableDefinition<&str, &[u8]> = TableDefinition::new("ddb_streams");
+const RECORDS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("ddb_records");
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("ddb_counters");
+
+/// Why a DynamoDB operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DynamoError {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    ResourceInUse(String),
+    /// The condition failed; carries the old item for `ReturnValuesOnConditionCheckFailure`.
+    #[error("The conditional request failed")]
+    ConditionalCheckFailed(Option<Item>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DynamoError {
+    pub fn not_found() -> Self {
+        Self::ResourceNotFound("Requested resource not found".into())
+    }
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for DynamoError {
+            fn from(e: $t) -> Self {
+                DynamoError::Store(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// A key attribute: name and type (`S`, `N`, `B`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAttr {
+    pub name: String,
+    pub ty: String,
+}
+
+/// A table's current stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamSettings {
+    pub view_type: String,
+    pub label: String,
+    pub arn: String,
+}
+
+/// A table as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRecord {
+    pub name: String,
+    pub id: String,
+    pub hash: KeyAttr,
+    pub range: Option<KeyAttr>,
+    /// Every declared attribute definition (name, type), in request order.
+    pub attributes: Vec<KeyAttr>,
+    /// `PROVISIONED` or `PAY_PER_REQUEST`.
+    pub billing_mode: String,
+    pub read_capacity: u64,
+    pub write_capacity: u64,
+    pub created_ms: u64,
+    pub stream: Option<StreamSettings>,
+}
+
+impl TableRecord {
+    pub fn arn(&self, region: &str, account: &str) -> String {
+        format!("arn:aws:dynamodb:{region}:{account}:table/{}", self.name)
+    }
+
+    fn key_names(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+
+    /// Checks `key` has exactly the key attributes with their types.
+    pub fn check_key(&self, key: &Item) -> Result<(), DynamoError> {
+        let bad =
+            || DynamoError::Validation("The provided key element does not match the schema".into());
+        if key.len() != self.key_names().count() {
+            return Err(bad());
+        }
+        for k in self.key_names() {
+            let v = key.get(&k.name).ok_or_else(bad)?;
+            if v.type_name() != k.ty {
+                return Err(bad());
+            }
+            check_key_value(&k.name, v)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a whole item carries its key attributes with their types.
+    pub fn check_item(&self, item: &Item) -> Result<(), DynamoError> {
+        for k in self.key_names() {
+            let v = item.get(&k.name).ok_or_else(|| {
+                DynamoError::Validation(format!(
+                    "One or more parameter values were invalid: Missing the key {} in the item",
+                    k.name
+                ))
+            })?;
+            if v.type_name() != k.ty {
+                return Err(DynamoError::Validation(format!(
+                    "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}",
+                    k.name,
+                    k.ty,
+                    v.type_name()
+                )));
+            }
+            check_key_value(&k.name, v)?;
+        }
+        Ok(())
+    }
+
+    /// The key attributes of `item`.
+    pub fn key_of(&self, item: &Item) -> Item {
+        self.key_names()
+            .filter_map(|k| item.get(&k.name).map(|v| (k.name.clone(), v.clone())))
+            .collect()
+    }
+
+    pub fn is_key_attribute(&self, name: &str) -> bool {
+        self.key_names().any(|k| k.name == name)
+    }
+
+    fn storage_key(&self, key: &Item) -> String {
+        let enc = |k: Option<&KeyAttr>| {
+            k.and_then(|k| key.get(&k.name))
+                .map_or(String::new(), |v| v.to_json().to_string())
+        };
+        format!(
+            "{}\0{}\0{}",
+            self.name,
+            enc(Some(&self.hash)),
+            enc(self.range.as_ref())
+        )
+    }
+}
+
+fn check_key_value(name: &str, v: &Av) -> Result<(), DynamoError> {
+    if matches!(v, Av::S(s) | Av::B(s) if s.is_empty()) {
+        return Err(DynamoError::Validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {name}"
+        )));
+    }
+    Ok(())
+}
+
+/// A stream, open or closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamMeta {
+    pub arn: String,
+    pub table: String,
+    pub label: String,
+    pub view_type: String,
+    pub created_ms: u64,
+    pub shard_id: String,
+    pub hash: KeyAttr,
+    pub range: Option<KeyAttr>,
+    /// The counter the stream's first record can have.
+    pub first_seq: u64,
+    /// Set when the stream was closed (table deleted or stream disabled): its last counter.
+    pub ended_at: Option<u64>,
+}
+
+impl StreamMeta {
+    pub fn enabled(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+/// A stream record as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredChange {
+    pub created_ms: u64,
+    /// The hash key's JSON text: lanes of a ParallelizationFactor keep per-item order.
+    pub partition_key: String,
+    /// The record in AWS's shape, without `eventSourceARN`.
+    pub record: Value,
+}
+
+/// What a write does to the item at a key.
+#[derive(Debug, Clone)]
+pub enum WriteKind {
+    Put(Item),
+    Update(Vec<UpdateAction>),
+    Delete,
+}
+
+/// The item before and after a write.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteOutcome {
+    pub old: Option<Item>,
+    pub new: Option<Item>,
+}
+
+/// One page of a Query or Scan.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub scanned: usize,
+    pub last_key: Option<Item>,
+}
+
+/// What a new table is.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    pub name: String,
+    pub hash: KeyAttr,
+    pub range: Option<KeyAttr>,
+    pub attributes: Vec<KeyAttr>,
+    pub billing_mode: String,
+    pub read_capacity: u64,
+    pub write_capacity: u64,
+    /// The StreamViewType, when a stream is enabled.
+    pub stream_view_type: Option<String>,
+    /// A fixed stream label (config files); else the creation time.
+    pub stream_label: Option<String>,
+}
+
+/// The embedded DynamoDB. Cheap to clone.
+#[derive(Clone)]
+pub struct DynamoStore {
+    db: Arc<Database>,
+    region: String,
+    account: String,
+    changes: Arc<watch::Sender<u64>>,
+}
+
+impl std::fmt::Debug for DynamoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoStore").finish_non_exhaustive()
+    }
+}
+
+fn corrupt(table: &'static str, key: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        key: key.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    key: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(table, key, e))
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    // Plain structs and JSON values always serialize.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn decode_item(key: &str, bytes: &[u8]) -> Result<Item, StoreError> {
+    let v: Value = decode("ddb_items", key, bytes)?;
+    item_from_json(&v).map_err(|e| corrupt("ddb_items", key, e))
+}
+
+impl DynamoStore {
+    /// Opens the DynamoDB tables of the metadata database.
+    pub fn open(meta: &MetaStore, region: &str, account: &str) -> Result<Self, StoreError> {
+        let db = meta.database().clone();
+        let txn = db.begin_write()?;
+        txn.open_table(TABLES)?;
+        txn.open_table(ITEMS)?;
+        txn.open_table(STREAMS)?;
+        txn.open_table(RECORDS)?;
+        txn.open_table(COUNTERS)?;
+        txn.commit()?;
+        let (tx, _) = watch::channel(0);
+        Ok(Self {
+            db,
+            region: region.to_owned(),
+            account: account.to_owned(),
+            changes: Arc::new(tx),
+        })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// Changes after every committed write (items, tables, streams).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn notify(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The current stream ARNs of every table (what event source mappings may name).
+    pub fn current_stream_arns(meta: &MetaStore) -> Result<Vec<String>, StoreError> {
+        let txn = meta.database().begin_read()?;
+        let table = match txn.open_table(TABLES) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (k, v) = entry?;
+            let t: TableRecord = decode("ddb_tables", k.value(), v.value())?;
+            out.extend(t.stream.map(|s| s.arn));
+        }
+        Ok(out)
+    }
+
+    // ---- tables ----
+
+    pub fn create_table(&self, spec: TableSpec, now_ms: u64) -> Result<TableRecord, DynamoError> {
+        let txn = self.db.begin_write()?;
+        let record = {
+            let mut tables = txn.open_table(TABLES)?;
+            if tables.get(spec.name.as_str())?.is_some() {
+                return Err(DynamoError::ResourceInUse(format!(
+                    "Table already exists: {}",
+                    spec.name
+                )));
+            }
+            let id = uuid::Uuid::new_v4();
+            let mut record = TableRecord {
+                name: spec.name.clone(),
+                id: id.to_string(),
+                hash: spec.hash.clone(),
+                range: spec.range.clone(),
+                attributes: spec.attributes.clone(),
+                billing_mode: spec.billing_mode.clone(),
+                read_capacity: spec.read_capacity,
+                write_capacity: spec.write_capacity,
+                created_ms: now_ms,
+                stream: None,
+            };
+            if let Some(view) = &spec.stream_view_type {
+                let label = spec
+                    .stream_label
+                    .clone()
+                    .unwrap_or_else(|| stream::stream_label(now_ms));
+                let arn = format!("{}/stream/{label}", record.arn(&self.region, &self.account));
+                let counters = txn.open_table(COUNTERS)?;
+                let next = counters.get("seq")?.map_or(1, |v| v.value());
+                let salt = u32::from_be_bytes(id.as_bytes()[..4].try_into().unwrap_or([0; 4]));
+                let meta = StreamMeta {
+                    arn: arn.clone(),
+                    table: record.name.clone(),
+                    label: label.clone(),
+                    view_type: view.clone(),
+                    created_ms: now_ms,
+                    shard_id: stream::shard_id(now_ms, salt),
+                    hash: record.hash.clone(),
+                    range: record.range.clone(),
+                    first_seq: next,
+                    ended_at: None,
+                };
+                txn.open_table(STREAMS)?
+                    .insert(arn.as_str(), encode(&meta).as_slice())?;
+                record.stream = Some(StreamSettings {
+                    view_type: view.clone(),
+                    label,
+                    arn,
+                });
+            }
+            tables.insert(record.name.as_str(), encode(&record).as_slice())?;
+            record
+        };
+        txn.commit()?;
+        self.notify();
+        Ok(record)
+    }
+
+    pub fn table(&self, name: &str) -> Result<TableRecord, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let tables = txn.open_table(TABLES)?;
+        match tables.get(name)? {
+            Some(v) => Ok(decode("ddb_tables", name, v.value())?),
+            None => Err(DynamoError::not_found()),
+        }
+    }
+
+    pub fn list_tables(&self) -> Result<Vec<String>, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let tables = txn.open_table(TABLES)?;
+        let mut out = Vec::new();
+        for entry in tables.iter()? {
+            out.push(entry?.0.value().to_owned());
+        }
+        Ok(out)
+    }
+
+    /// Item count and size of a table (DescribeTable).
+    pub fn table_stats(&self, name: &str) -> Result<(u64, u64), DynamoError> {
+        let txn = self.db.begin_read()?;
+        let items = txn.open_table(ITEMS)?;
+        let (lo, hi) = table_bounds(name);
+        let (mut n, mut bytes) = (0u64, 0u64);
+        for entry in
+            items.range::<&str>((Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str())))?
+        {
+            let (_, v) = entry?;
+            n += 1;
+            bytes += v.value().len() as u64;
+        }
+        Ok((n, bytes))
+    }
+
+    /// Deletes a table and its items; its stream is closed (still readable).
+    pub fn delete_table(&self, name: &str) -> Result<TableRecord, DynamoError> {
+        let txn = self.db.begin_write()?;
+        let record = {
+            let mut tables = txn.open_table(TABLES)?;
+            let record: TableRecord = match tables.remove(name)? {
+                Some(v) => decode("ddb_tables", name, v.value())?,
+                None => return Err(DynamoError::not_found()),
+            };
+            let mut items = txn.open_table(ITEMS)?;
+            let (lo, hi) = table_bounds(name);
+            let keys: Vec<String> = items
+                .range::<&str>((Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str())))?
+                .map(|e| e.map(|(k, _)| k.value().to_owned()))
+                .collect::<Result<_, _>>()?;
+            for k in keys {
+                items.remove(k.as_str())?;
+            }
+            if let Some(s) = &record.stream {
+                let last = txn
+                    .open_table(COUNTERS)?
+                    .get("seq")?
+                    .map_or(0, |v| v.value())
+                    .saturating_sub(1);
+                let mut streams = txn.open_table(STREAMS)?;
+                let meta: Option<StreamMeta> = match streams.get(s.arn.as_str())? {
+                    Some(v) => Some(decode("ddb_streams", &s.arn, v.value())?),
+                    None => None,
+                };
+                if let Some(mut meta) = meta {
+                    meta.ended_at = Some(last);
+                    streams.insert(s.arn.as_str(), encode(&meta).as_slice())?;
+                }
+            }
+            record
+        };
+        txn.commit()?;
+        self.notify();
+        Ok(record)
+    }
+
+    // ---- items ----
+
+    pub fn get_item(&self, table: &str, key: &Item) -> Result<Option<Item>, DynamoError> {
+        let t = self.table(table)?;
+        t.check_key(key)?;
+        let skey = t.storage_key(key);
+        let txn = self.db.begin_read()?;
+        let items = txn.open_table(ITEMS)?;
+        match items.get(skey.as_str())? {
+            Some(v) => Ok(Some(decode_item(&skey, v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes one item: reads the old one, checks `condition` against it, applies `kind`,
+    /// and appends the stream record of the change, all in one fsync'd transaction.
+    pub fn write_item(
+        &self,
+        table: &str,
+        key: &Item,
+        kind: WriteKind,
+        condition: Option<&Cond>,
+        now_ms: u64,
+    ) -> Result<WriteOutcome, DynamoError> {
+        let txn = self.db.begin_write()?;
+        let outcome = {
+            let t: TableRecord = match txn.open_table(TABLES)?.get(table)? {
+                Some(v) => decode("ddb_tables", table, v.value())?,
+                None => return Err(DynamoError::not_found()),
+            };
+            t.check_key(key)?;
+            let skey = t.storage_key(key);
+            let mut items = txn.open_table(ITEMS)?;
+            let old = match items.get(skey.as_str())? {
+                Some(v) => Some(decode_item(&skey, v.value())?),
+                None => None,
+            };
+            if let Some(c) = condition
+                && !expr::eval(c, old.as_ref().unwrap_or(&Item::new()))
+            {
+                return Err(DynamoError::ConditionalCheckFailed(old));
+            }
+            let new = match kind {
+                WriteKind::Put(item) => Some(item),
+                WriteKind::Delete => None,
+                WriteKind::Update(actions) => {
+                    let base = old.clone().unwrap_or_else(|| key.clone());
+                    let updated =
+                        expr::apply_update(&base, &actions).map_err(DynamoError::Validation)?;
+                    Some(updated)
+                }
+            };
+            match &new {
+                Some(n) => {
+                    items.insert(skey.as_str(), encode(&item_to_json(n)).as_slice())?;
+                }
+                None => {
+                    items.remove(skey.as_str())?;
+                }
+            }
+            if let Some(s) = &t.stream
+                && stream::EventName::of(old.as_ref(), new.as_ref()).is_some()
+            {
+                let mut counters = txn.open_table(COUNTERS)?;
+                let seq = counters.get("seq")?.map_or(1, |v| v.value());
+                counters.insert("seq", seq + 1)?;
+                let sequence_number = stream::sequence_number(seq);
+                let change = stream::Change {
+                    view_type: &s.view_type,
+                    region: &self.region,
+                    keys: key,
+                    old: old.as_ref(),
+                    new: new.as_ref(),
+                    sequence_number: &sequence_number,
+                    now_ms,
+                };
+                if let Some(record) = stream::record(&change) {
+                    let stored = StoredChange {
+                        created_ms: now_ms,
+                        partition_key: key
+                            .get(&t.hash.name)
+                            .map_or(String::new(), |v| v.to_json().to_string()),
+                        record,
+                    };
+                    txn.open_table(RECORDS)?
+                        .insert((s.arn.as_str(), seq), encode(&stored).as_slice())?;
+                }
+            }
+            WriteOutcome { old, new }
+        };
+        txn.commit()?;
+        self.notify();
+        Ok(outcome)
+    }
+
+    /// Items of one partition whose key satisfies `key_condition` (and then `filter`), in
+    /// sort-key order (`forward`) or reverse, up to `limit` evaluated, after `start`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn query(
+        &self,
+        table: &TableRecord,
+        hash: &Av,
+        key_condition: &Cond,
+        filter: Option<&Cond>,
+        forward: bool,
+        limit: Option<usize>,
+        start: Option<&Item>,
+    ) -> Result<Page, DynamoError> {
+        let mut key = Item::new();
+        key.insert(table.hash.name.clone(), hash.clone());
+        let prefix = format!("{}\0{}\0", table.name, hash.to_json());
+        let mut end = prefix.clone();
+        end.pop();
+        end.push('\u{1}');
+        let txn = self.db.begin_read()?;
+        let items = txn.open_table(ITEMS)?;
+        let mut all = Vec::new();
+        for entry in items.range::<&str>((
+            Bound::Included(prefix.as_str()),
+            Bound::Excluded(end.as_str()),
+        ))? {
+            let (k, v) = entry?;
+            let item = decode_item(k.value(), v.value())?;
+            if expr::eval(key_condition, &item) {
+                all.push(item);
+            }
+        }
+        let range_name = table.range.as_ref().map(|r| r.name.clone());
+        let sort = |a: &Item, b: &Item| -> Ordering {
+            match &range_name {
+                Some(r) => match (a.get(r), b.get(r)) {
+                    (Some(x), Some(y)) => x.compare(y).unwrap_or(Ordering::Equal),
+                    _ => Ordering::Equal,
+                },
+                None => Ordering::Equal,
+            }
+        };
+        all.sort_by(sort);
+        if !forward {
+            all.reverse();
+        }
+        if let Some(s) = start {
+            let pos = all.iter().position(|i| sort(i, s) == Ordering::Equal);
+            all = match pos {
+                Some(p) => all.split_off(p + 1),
+                None => all
+                    .into_iter()
+                    .filter(|i| {
+                        let o = sort(i, s);
+                        if forward {
+                            o == Ordering::Greater
+                        } else {
+                            o == Ordering::Less
+                        }
+                    })
+                    .collect(),
+            };
+        }
+        Ok(page(table, all, filter, limit))
+    }
+
+    /// Items of a table in storage order, after `start`.
+    pub fn scan(
+        &self,
+        table: &TableRecord,
+        filter: Option<&Cond>,
+        limit: Option<usize>,
+        start: Option<&Item>,
+    ) -> Result<Page, DynamoError> {
+        let (lo, hi) = table_bounds(&table.name);
+        let from = match start {
+            Some(s) => Bound::Excluded(table.storage_key(s)),
+            None => Bound::Included(lo),
+        };
+        let txn = self.db.begin_read()?;
+        let items = txn.open_table(ITEMS)?;
+        let mut all = Vec::new();
+        let from_ref = match &from {
+            Bound::Included(s) => Bound::Included(s.as_str()),
+            Bound::Excluded(s) => Bound::Excluded(s.as_str()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let max = limit.map_or(usize::MAX, |l| l.saturating_add(1));
+        for entry in items.range::<&str>((from_ref, Bound::Excluded(hi.as_str())))? {
+            let (k, v) = entry?;
+            all.push(decode_item(k.value(), v.value())?);
+            if all.len() >= max {
+                break;
+            }
+        }
+        Ok(page(table, all, filter, limit))
+    }
+
+    // ---- streams ----
+
+    pub fn stream(&self, arn: &str) -> Result<StreamMeta, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let streams = txn.open_table(STREAMS)?;
+        match streams.get(arn)? {
+            Some(v) => Ok(decode("ddb_streams", arn, v.value())?),
+            None => Err(DynamoError::ResourceNotFound(format!(
+                "Requested resource not found: Stream: {arn} not found"
+            ))),
+        }
+    }
+
+    /// Every stream, oldest first.
+    pub fn list_streams(&self) -> Result<Vec<StreamMeta>, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let streams = txn.open_table(STREAMS)?;
+        let mut out: Vec<StreamMeta> = Vec::new();
+        for entry in streams.iter()? {
+            let (k, v) = entry?;
+            out.push(decode("ddb_streams", k.value(), v.value())?);
+        }
+        out.sort_by_key(|s| s.created_ms);
+        Ok(out)
+    }
+
+    /// Up to `limit` records of `arn` with counters from `from` on.
+    pub fn read_records(
+        &self,
+        arn: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, StoredChange)>, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(RECORDS)?;
+        let mut out = Vec::new();
+        for entry in records.range((arn, from)..=(arn, u64::MAX))? {
+            let (k, v) = entry?;
+            let seq = k.value().1;
+            out.push((seq, decode("ddb_records", arn, v.value())?));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The counter the next record of `arn` will have at least (LATEST).
+    pub fn next_counter(&self) -> Result<u64, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let counters = txn.open_table(COUNTERS)?;
+        Ok(counters.get("seq")?.map_or(1, |v| v.value()))
+    }
+
+    /// The first and last counters of the records of `arn`.
+    pub fn record_range(&self, arn: &str) -> Result<Option<(u64, u64)>, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let records = txn.open_table(RECORDS)?;
+        let mut range = records.range((arn, 0)..=(arn, u64::MAX))?;
+        let first = match range.next() {
+            Some(e) => e?.0.value().1,
+            None => return Ok(None),
+        };
+        let last = match range.next_back() {
+            Some(e) => e?.0.value().1,
+            None => first,
+        };
+        Ok(Some((first, last)))
+    }
+}
+
+fn table_bounds(name: &str) -> (String, String) {
+    (format!("{name}\0"), format!("{name}\u{1}"))
+}
+
+/// Cuts `all` (evaluated in order) at `limit`, applies `filter`, and sets the last key.
+fn page(
+    table: &TableRecord,
+    mut all: Vec<Item>,
+    filter: Option<&Cond>,
+    limit: Option<usize>,
+) -> Page {
+    let mut last_key = None;
+    if let Some(l) = limit
+        && all.len() > l
+    {
+        all.truncate(l);
+        last_key = all.last().map(|i| table.key_of(i));
+    }
+    let scanned = all.len();
+    let items = match filter {
+        Some(f) => all.into_iter().filter(|i| expr::eval(f, i)).collect(),
+        None => all,
+    };
+    Page {
+        items,
+        scanned,
+        last_key,
+    }
+}

@@ -1,0 +1,351 @@
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::expr::{self, Substitutions};
+use super::stream::{self, Change};
+use super::value::{Av, Item, item_from_json, normalize_number};
+use super::*;
+use crate::DataDir;
+
+fn item(v: serde_json::Value) -> Item {
+    item_from_json(&v).expect("item")
+}
+
+fn subs(values: serde_json::Value, names: &[(&str, &str)]) -> Substitutions {
+    let values: BTreeMap<String, Av> = item(values).into_iter().collect();
+    let names = names
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Substitutions::new(names, values)
+}
+
+fn cond(text: &str, s: &mut Substitutions) -> expr::Cond {
+    expr::parse_condition(text, "Condition", s).expect("parses")
+}
+
+#[test]
+fn numbers_normalize_and_compare() {
+    for (input, want) in [
+        ("1", "1"),
+        ("01.50", "1.5"),
+        ("-0", "0"),
+        ("1E+2", "100"),
+        ("0.001", "0.001"),
+        ("-12.300", "-12.3"),
+        ("1.5e-3", "0.0015"),
+    ] {
+        assert_eq!(normalize_number(input).as_deref(), Ok(want), "{input}");
+    }
+    assert!(normalize_number("abc").is_err());
+    assert!(normalize_number("").is_err());
+    assert_eq!(value::cmp_numbers("-2", "1"), Ordering::Less);
+    assert_eq!(value::cmp_numbers("10", "9.99"), Ordering::Greater);
+    assert_eq!(value::cmp_numbers("-10", "-9"), Ordering::Less);
+    assert_eq!(value::add_numbers("1.5", "2", false).as_deref(), Ok("3.5"));
+    assert_eq!(value::add_numbers("1", "3", true).as_deref(), Ok("-2"));
+}
+
+#[test]
+fn attribute_values_round_trip() {
+    let v = json!({"a": {"S": "x"}, "n": {"N": "1.0"}, "m": {"M": {"b": {"BOOL": true}}},
+        "l": {"L": [{"NULL": true}, {"SS": ["b", "a"]}]}});
+    let parsed = item(v);
+    assert_eq!(
+        value::item_to_json(&parsed),
+        json!({"a": {"S": "x"}, "n": {"N": "1"}, "m": {"M": {"b": {"BOOL": true}}},
+            "l": {"L": [{"NULL": true}, {"SS": ["a", "b"]}]}})
+    );
+    for bad in [
+        json!({}),
+        json!({"S": "a", "N": "1"}),
+        json!({"N": "x"}),
+        json!({"SS": []}),
+    ] {
+        assert!(Av::from_json(&bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn conditions_evaluate() {
+    let it = item(
+        json!({"pk": {"S": "a"}, "n": {"N": "5"}, "s": {"S": "hello"},
+        "m": {"M": {"x": {"N": "1"}}}, "l": {"L": [{"S": "z"}]}}),
+    );
+    let cases: &[(&str, bool)] = &[
+        ("attribute_exists(pk)", true),
+        ("attribute_not_exists(pk)", false),
+        ("attribute_not_exists(#missing)", true),
+        ("n = :five", true),
+        ("n <> :five", false),
+        ("n > :one AND n < :ten", true),
+        ("n BETWEEN :one AND :five", true),
+        ("n IN (:one, :ten)", false),
+        ("begins_with(s, :he)", true),
+        ("contains(s, :ll)", true),
+        ("size(s) = :five", true),
+        ("m.x = :one", true),
+        ("l[0] = :z", true),
+        ("NOT (n = :one) OR n = :ten", true),
+        ("(n = :one OR n = :ten) AND attribute_exists(pk)", false),
+        ("attribute_type(n, :ntype)", true),
+        ("#missing = :one", false),
+        ("#missing <> :one", true),
+    ];
+    for (text, want) in cases {
+        let mut s = subs(
+            json!({":five": {"N": "5"}, ":one": {"N": "1"}, ":ten": {"N": "10"},
+                ":he": {"S": "he"}, ":ll": {"S": "ll"}, ":z": {"S": "z"}, ":ntype": {"S": "N"}}),
+            &[("#missing", "nope")],
+        );
+        let c = cond(text, &mut s);
+        assert_eq!(expr::eval(&c, &it), *want, "{text}");
+    }
+}
+
+#[test]
+fn expression_errors_carry_aws_texts() {
+    let mut s = subs(json!({}), &[]);
+    let e = expr::parse_condition("a = :v", "Condition", &mut s).expect_err("undefined value");
+    assert_eq!(
+        e,
+        "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :v"
+    );
+    let e = expr::parse_condition("#a = b", "Condition", &mut s).expect_err("undefined name");
+    assert!(e.contains("attribute name: #a"), "{e}");
+    let e = expr::parse_condition("a = ", "Condition", &mut s).expect_err("syntax");
+    assert!(
+        e.starts_with("Invalid ConditionExpression: Syntax error"),
+        "{e}"
+    );
+    let e = expr::parse_condition("", "KeyCondition", &mut s).expect_err("empty");
+    assert!(e.starts_with("Invalid KeyConditionExpression"), "{e}");
+    let e = expr::parse_condition("status = a", "Condition", &mut s).expect_err("reserved");
+    assert!(e.contains("reserved keyword: status"), "{e}");
+    let mut s = subs(json!({":u": {"S": "x"}}), &[("#n", "n")]);
+    expr::parse_condition("a = b", "Condition", &mut s).expect("parses");
+    assert!(s.check_unused().expect_err("unused").contains("#n"));
+}
+
+#[test]
+fn updates_apply() {
+    let old = item(
+        json!({"pk": {"S": "a"}, "n": {"N": "5"}, "gone": {"S": "x"},
+        "tags": {"SS": ["a"]}, "l": {"L": [{"N": "1"}]}, "m": {"M": {}}}),
+    );
+    let mut s = subs(
+        json!({":two": {"N": "2"}, ":v": {"S": "new"}, ":t": {"SS": ["b"]},
+            ":l": {"L": [{"N": "2"}]}, ":d": {"N": "9"}}),
+        &[("#n", "n")],
+    );
+    let actions = expr::parse_update(
+        "SET #n = #n + :two, v = :v, l = list_append(l, :l), m.k = :v, \
+         c = if_not_exists(c, :d) REMOVE gone ADD tags :t, cnt :two",
+        &mut s,
+    )
+    .expect("parses");
+    s.check_unused().expect("all used");
+    let new = expr::apply_update(&old, &actions).expect("applies");
+    assert_eq!(
+        value::item_to_json(&new),
+        json!({"pk": {"S": "a"}, "n": {"N": "7"}, "v": {"S": "new"},
+            "tags": {"SS": ["a", "b"]}, "l": {"L": [{"N": "1"}, {"N": "2"}]},
+            "m": {"M": {"k": {"S": "new"}}}, "c": {"N": "9"}, "cnt": {"N": "2"}})
+    );
+    let mut s = subs(json!({":v": {"S": "x"}}), &[]);
+    let bad = expr::parse_update("SET a = :v SET b = :v", &mut s).expect_err("twice");
+    assert!(bad.starts_with("Invalid UpdateExpression"), "{bad}");
+    let mut s = subs(json!({":v": {"S": "x"}}), &[]);
+    let a = expr::parse_update("SET a = b + :v", &mut s).expect("parses");
+    assert!(expr::apply_update(&old, &a).is_err());
+}
+
+#[test]
+fn stream_records_follow_view_types() {
+    let keys = item(json!({"pk": {"S": "a"}}));
+    let old = item(json!({"pk": {"S": "a"}, "v": {"N": "1"}}));
+    let new = item(json!({"pk": {"S": "a"}, "v": {"N": "2"}}));
+    let make = |view: &str, o: Option<&Item>, n: Option<&Item>| {
+        stream::record(&Change {
+            view_type: view,
+            region: "us-east-1",
+            keys: &keys,
+            old: o,
+            new: n,
+            sequence_number: &stream::sequence_number(7),
+            now_ms: 1_732_550_000_123,
+        })
+    };
+    let r = make("NEW_AND_OLD_IMAGES", Some(&old), Some(&new)).expect("modify");
+    assert_eq!(r["eventName"], "MODIFY");
+    assert_eq!(r["eventVersion"], "1.1");
+    assert_eq!(r["eventSource"], "aws:dynamodb");
+    assert_eq!(r["awsRegion"], "us-east-1");
+    let id = r["eventID"].as_str().expect("id");
+    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let d = &r["dynamodb"];
+    assert_eq!(d["ApproximateCreationDateTime"], json!(1_732_550_000.0));
+    assert_eq!(d["Keys"], json!({"pk": {"S": "a"}}));
+    assert_eq!(d["OldImage"]["v"], json!({"N": "1"}));
+    assert_eq!(d["NewImage"]["v"], json!({"N": "2"}));
+    assert_eq!(d["SequenceNumber"], "100000000000000000007");
+    assert_eq!(d["StreamViewType"], "NEW_AND_OLD_IMAGES");
+    assert!(d["SizeBytes"].as_u64().is_some_and(|n| n > 0));
+
+    let r = make("KEYS_ONLY", None, Some(&new)).expect("insert");
+    assert_eq!(r["eventName"], "INSERT");
+    assert!(r["dynamodb"].get("NewImage").is_none());
+    let r = make("NEW_IMAGE", Some(&old), None).expect("remove");
+    assert_eq!(r["eventName"], "REMOVE");
+    assert!(r["dynamodb"].get("OldImage").is_none());
+    let r = make("OLD_IMAGE", Some(&old), None).expect("remove");
+    assert_eq!(r["dynamodb"]["OldImage"], value::item_to_json(&old));
+    assert!(
+        make("NEW_IMAGE", Some(&old), Some(&old)).is_none(),
+        "no change, no record"
+    );
+    assert_eq!(
+        stream::parse_sequence_number("100000000000000000007"),
+        Some(7)
+    );
+    assert_eq!(stream::stream_label(0), "1970-01-01T00:00:00.000");
+}
+
+fn open() -> (tempfile::TempDir, MetaStore, DynamoStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = DataDir::open(dir.path()).expect("data dir");
+    let meta = MetaStore::open(&data).expect("meta");
+    let ddb = DynamoStore::open(&meta, "us-east-1", "000000000000").expect("ddb");
+    (dir, meta, ddb)
+}
+
+fn spec(name: &str, range: bool) -> TableSpec {
+    let key = |n: &str, t: &str| KeyAttr {
+        name: n.into(),
+        ty: t.into(),
+    };
+    TableSpec {
+        name: name.into(),
+        hash: key("pk", "S"),
+        range: range.then(|| key("sk", "N")),
+        attributes: vec![key("pk", "S")],
+        billing_mode: "PAY_PER_REQUEST".into(),
+        read_capacity: 0,
+        write_capacity: 0,
+        stream_view_type: Some("NEW_AND_OLD_IMAGES".into()),
+        stream_label: None,
+    }
+}
+
+#[test]
+fn writes_and_stream_records_are_one_transaction() {
+    let (dir, meta, ddb) = open();
+    let t = ddb
+        .create_table(spec("users", false), 1_000)
+        .expect("create");
+    let arn = t.stream.expect("stream").arn;
+    assert!(arn.ends_with("table/users/stream/1970-01-01T00:00:01.000"));
+    let key = item(json!({"pk": {"S": "a"}}));
+    let v1 = item(json!({"pk": {"S": "a"}, "v": {"N": "1"}}));
+    ddb.write_item("users", &key, WriteKind::Put(v1.clone()), None, 2_000)
+        .expect("put");
+    ddb.write_item("users", &key, WriteKind::Put(v1.clone()), None, 2_000)
+        .expect("same put");
+    let mut s = subs(json!({":two": {"N": "2"}}), &[]);
+    let c = expr::parse_condition("v = :two", "Condition", &mut s).expect("parses");
+    let failed = ddb.write_item("users", &key, WriteKind::Delete, Some(&c), 3_000);
+    assert!(matches!(
+        failed,
+        Err(DynamoError::ConditionalCheckFailed(Some(_)))
+    ));
+    ddb.write_item("users", &key, WriteKind::Delete, None, 3_000)
+        .expect("delete");
+    ddb.write_item("users", &key, WriteKind::Delete, None, 3_000)
+        .expect("delete again");
+    drop(ddb);
+    drop(meta);
+
+    // Reopened: the records are there, one per change.
+    let data = DataDir::open(dir.path()).expect("data dir");
+    let meta = MetaStore::open(&data).expect("meta");
+    let ddb = DynamoStore::open(&meta, "us-east-1", "000000000000").expect("ddb");
+    let records = ddb.read_records(&arn, 0, 100).expect("read");
+    let names: Vec<_> = records
+        .iter()
+        .map(|(_, r)| {
+            r.record["eventName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["INSERT", "REMOVE"]);
+    assert!(records[0].0 < records[1].0);
+    assert_eq!(
+        DynamoStore::current_stream_arns(&meta).expect("arns"),
+        vec![arn.clone()]
+    );
+    assert!(ddb.get_item("users", &key).expect("get").is_none());
+    ddb.delete_table("users").expect("delete table");
+    assert!(ddb.stream(&arn).expect("stream kept").ended_at.is_some());
+    assert!(
+        DynamoStore::current_stream_arns(&meta)
+            .expect("arns")
+            .is_empty()
+    );
+}
+
+#[test]
+fn query_and_scan_page_in_key_order() {
+    let (_dir, _meta, ddb) = open();
+    let t = ddb
+        .create_table(spec("events", true), 1_000)
+        .expect("create");
+    for (pk, sk) in [("a", "3"), ("a", "1"), ("a", "20"), ("b", "1")] {
+        let it = item(json!({"pk": {"S": pk}, "sk": {"N": sk}}));
+        let key = t.key_of(&it);
+        ddb.write_item("events", &key, WriteKind::Put(it), None, 2_000)
+            .expect("put");
+    }
+    let mut s = subs(json!({":a": {"S": "a"}, ":lo": {"N": "2"}}), &[]);
+    let kc = expr::parse_condition("pk = :a AND sk >= :lo", "KeyCondition", &mut s).expect("kc");
+    let hash = Av::S("a".into());
+    let page = ddb
+        .query(&t, &hash, &kc, None, true, None, None)
+        .expect("query");
+    let sks: Vec<_> = page.items.iter().map(|i| i["sk"].clone()).collect();
+    assert_eq!(sks, [Av::N("3".into()), Av::N("20".into())]);
+    let mut s = subs(json!({":a": {"S": "a"}}), &[]);
+    let kc = expr::parse_condition("pk = :a", "KeyCondition", &mut s).expect("kc");
+    let first = ddb
+        .query(&t, &hash, &kc, None, false, Some(2), None)
+        .expect("query");
+    assert_eq!(first.items.len(), 2);
+    assert_eq!(first.items[0]["sk"], Av::N("20".into()));
+    let rest = ddb
+        .query(
+            &t,
+            &hash,
+            &kc,
+            None,
+            false,
+            Some(2),
+            first.last_key.as_ref(),
+        )
+        .expect("query");
+    assert_eq!(rest.items.len(), 1);
+    assert!(rest.last_key.is_none());
+
+    let mut seen = 0;
+    let mut start = None;
+    loop {
+        let p = ddb.scan(&t, None, Some(3), start.as_ref()).expect("scan");
+        seen += p.items.len();
+        match p.last_key {
+            Some(k) => start = Some(k),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 4);
+}

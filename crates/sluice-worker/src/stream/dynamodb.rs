@@ -1,0 +1,226 @@
+//! The embedded DynamoDB Streams as a [`ShardDirectory`] and [`ShardReader`]: reads a
+//! stream's records in process (never over HTTP) and waits on the store's change counter.
+//!
+//! One shard per stream (no rollover yet); it is closed once the table is deleted. Cursor
+//! tokens are the store's record counters. Records are delivered in AWS's shape plus
+//! `eventSourceARN`; the filter view is the record itself (with its typed `dynamodb`
+//! object), as AWS matches DynamoDB filters.
+
+use std::sync::Mutex;
+
+use serde_json::Value;
+use sluice_core::source::{
+    BoxFuture, Cursor, ReadBatch, RecordContext, ShardDirectory, ShardInfo, ShardReader,
+    SourceError, StartAt,
+};
+use sluice_core::stream::StreamRecord;
+use sluice_store::dynamodb::stream::{parse_sequence_number, sequence_number};
+use sluice_store::dynamodb::{DynamoError, DynamoStore, StreamMeta};
+use tokio::sync::watch;
+
+/// One table stream, for one mapping's consumers.
+pub struct EmbeddedDynamoStream {
+    store: DynamoStore,
+    arn: String,
+    changes: tokio::sync::Mutex<watch::Receiver<u64>>,
+    /// Whether the shard was closed when [`ShardDirectory::shards`] last looked.
+    seen_closed: Mutex<Option<bool>>,
+}
+
+impl EmbeddedDynamoStream {
+    pub fn new(store: DynamoStore, arn: String) -> Self {
+        let changes = tokio::sync::Mutex::new(store.subscribe());
+        Self {
+            store,
+            arn,
+            changes,
+            seen_closed: Mutex::new(None),
+        }
+    }
+
+    async fn meta(&self) -> Result<StreamMeta, SourceError> {
+        let store = self.store.clone();
+        let arn = self.arn.clone();
+        blocking(move || store.stream(&arn).map_err(source_error)).await
+    }
+}
+
+fn source_error(e: DynamoError) -> SourceError {
+    match e {
+        DynamoError::ResourceNotFound(m) => SourceError::NotFound(m),
+        other => SourceError::Transient(other.to_string()),
+    }
+}
+
+fn counter_of(cursor: &Cursor) -> Result<u64, SourceError> {
+    cursor
+        .token
+        .parse()
+        .map_err(|_| SourceError::NotFound(format!("bad cursor {}", cursor.token)))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
+) -> Result<T, SourceError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SourceError::Transient(e.to_string()))?
+}
+
+impl ShardDirectory for EmbeddedDynamoStream {
+    fn shards(&self) -> BoxFuture<'_, Result<Vec<ShardInfo>, SourceError>> {
+        Box::pin(async move {
+            let meta = self.meta().await?;
+            let closed = !meta.enabled();
+            if let Ok(mut seen) = self.seen_closed.lock() {
+                *seen = Some(closed);
+            }
+            Ok(vec![ShardInfo {
+                shard_id: meta.shard_id,
+                parents: Vec::new(),
+                closed,
+            }])
+        })
+    }
+
+    fn changed(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let mut rx = self.changes.lock().await;
+            loop {
+                let seen = self.seen_closed.lock().ok().and_then(|s| *s);
+                let now = self.meta().await.ok().map(|m| !m.enabled());
+                if now != seen {
+                    return;
+                }
+                // Item writes bump the counter too; only a change of the shard list counts.
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+    }
+}
+
+impl ShardReader for EmbeddedDynamoStream {
+    fn open(&self, shard: &str, at: &StartAt) -> BoxFuture<'_, Result<Cursor, SourceError>> {
+        let shard = shard.to_owned();
+        let at = at.clone();
+        Box::pin(async move {
+            let meta = self.meta().await?;
+            if meta.shard_id != shard {
+                return Err(SourceError::NotFound(format!("no shard {shard}")));
+            }
+            let store = self.store.clone();
+            let counter = blocking(move || {
+                Ok(match at {
+                    // AT_TIMESTAMP is refused for DynamoDB streams at Create.
+                    StartAt::TrimHorizon | StartAt::AtTimestamp(_) => meta.first_seq,
+                    StartAt::Latest => match meta.ended_at {
+                        Some(end) => end + 1,
+                        None => store.next_counter().map_err(source_error)?,
+                    },
+                    StartAt::AfterSequence(seq) => {
+                        parse_sequence_number(&seq).map_or(meta.first_seq, |c| c.saturating_add(1))
+                    }
+                })
+            })
+            .await?;
+            Ok(Cursor {
+                shard_id: shard,
+                token: counter.to_string(),
+            })
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        cursor: &'a Cursor,
+        max_records: usize,
+        context: &'a RecordContext,
+        want_views: bool,
+    ) -> BoxFuture<'a, Result<ReadBatch, SourceError>> {
+        Box::pin(async move {
+            let meta = self.meta().await?;
+            let from = counter_of(cursor)?;
+            let store = self.store.clone();
+            let arn = self.arn.clone();
+            let max = max_records.max(1);
+            let stored =
+                blocking(move || store.read_records(&arn, from, max).map_err(source_error)).await?;
+            let now = now_ms();
+            let full = stored.len() >= max;
+            let next = stored.last().map_or(from, |(c, _)| c + 1);
+            let millis_behind = match stored.last() {
+                Some((_, r)) if full => now.saturating_sub(r.created_ms),
+                _ => 0,
+            };
+            let mut records = Vec::with_capacity(stored.len());
+            let mut views = Vec::new();
+            for (counter, change) in stored {
+                let mut event = change.record;
+                if let Value::Object(map) = &mut event {
+                    map.insert(
+                        "eventSourceARN".into(),
+                        Value::String(context.event_source_arn.clone()),
+                    );
+                }
+                if want_views {
+                    views.push(event.clone());
+                }
+                records.push(StreamRecord::new(
+                    sequence_number(counter),
+                    change.partition_key,
+                    change.created_ms,
+                    event,
+                ));
+            }
+            Ok(ReadBatch {
+                records,
+                filter_views: views,
+                next: Cursor {
+                    shard_id: cursor.shard_id.clone(),
+                    token: next.to_string(),
+                },
+                millis_behind,
+                shard_ended: !meta.enabled() && !full,
+            })
+        })
+    }
+
+    fn wait<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Ok(from) = counter_of(cursor) else {
+                return;
+            };
+            // Subscribe first, then look: a write between the consumer's last read and now
+            // is seen either way (no lost wakeup).
+            let mut rx = self.store.subscribe();
+            loop {
+                let store = self.store.clone();
+                let arn = self.arn.clone();
+                let ready = blocking(move || {
+                    let closed = !store.stream(&arn).map_err(source_error)?.enabled();
+                    let more = !store
+                        .read_records(&arn, from, 1)
+                        .map_err(source_error)?
+                        .is_empty();
+                    Ok(closed || more)
+                })
+                .await;
+                if !matches!(ready, Ok(false)) {
+                    return;
+                }
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
