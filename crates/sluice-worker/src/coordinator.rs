@@ -30,10 +30,12 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::lease::LocalLeases;
+use crate::queue::{QueuePollerDeps, run_queue_mapping};
 use crate::stream::dynamodb::EmbeddedDynamoStream;
 use crate::stream::embedded::EmbeddedKinesis;
 use crate::stream::{Runner, RunnerDeps};
 use crate::{Shutdown, ShutdownSignal};
+use sluice_store::sqs::SqsStore;
 
 /// Settles mapping lifecycles and runs the stream engine of every enabled stream mapping.
 pub struct Coordinator {
@@ -45,6 +47,7 @@ pub struct Coordinator {
     leases: Arc<dyn LeaseStore>,
     /// The embedded DynamoDB, whose table streams DynamoDB mappings read.
     dynamodb: Option<DynamoStore>,
+    sqs: Option<SqsStore>,
 }
 
 /// A running mapping: its settings channel and how to stop it.
@@ -70,10 +73,17 @@ impl Coordinator {
             region,
             leases: Arc::new(LocalLeases::default()),
             dynamodb: None,
+            sqs: None,
         }
     }
 
     /// Runs DynamoDB stream mappings on the embedded DynamoDB's streams.
+    /// Lets the coordinator run SQS mappings on the embedded SQS.
+    pub fn with_sqs(mut self, sqs: SqsStore) -> Self {
+        self.sqs = Some(sqs);
+        self
+    }
+
     pub fn with_dynamodb(mut self, dynamodb: DynamoStore) -> Self {
         self.dynamodb = Some(dynamodb);
         self
@@ -218,8 +228,24 @@ impl Coordinator {
                 stream.clone(),
                 format!("arn:aws:kinesis:{region}:{account}:stream/{stream}"),
             ),
-            // SQS pollers arrive with their service.
-            SourceArn::SqsQueue { .. } => return None,
+            SourceArn::SqsQueue { arn, .. } => {
+                let sqs = self.sqs.clone()?;
+                let deps = QueuePollerDeps {
+                    store: self.store.clone(),
+                    sqs,
+                    invoker: self.invoker.clone(),
+                    region: self.region.clone(),
+                };
+                let (tx, rx) = watch::channel(m.clone());
+                let (stop, shutdown) = ShutdownSignal::new();
+                let task = tokio::spawn(run_queue_mapping(deps, rx, arn.clone(), shutdown));
+                tracing::info!(mapping_id = %m.uuid, "Queue pollers started.");
+                return Some(Running {
+                    mapping: tx,
+                    stop,
+                    task,
+                });
+            }
         };
         let source = Arc::new(EmbeddedKinesis::new(self.kinesis.clone(), stream));
         Some(

@@ -1,22 +1,37 @@
 //! On-failure destinations.
 //!
-//! [`OutboxDestination`] keeps each on-failure record durably in the metadata store's outbox,
-//! per destination ARN, in order. The embedded SQS and SNS, when they land, deliver from the
-//! outbox into the queue or topic; until then the records are readable at
-//! `GET /_sluice/outbox?destination=<arn>`.
+//! [`OutboxDestination`] sends each on-failure record to its SQS queue on the embedded SQS
+//! (the record's JSON is the message body, as on AWS). Destinations the embedded services do
+//! not serve yet (SNS topics) keep the record durably in the metadata store's outbox, per
+//! destination ARN, in order, readable at `GET /_sluice/outbox?destination=<arn>`.
 
 use serde_json::Value;
+use sluice_core::arn::DestinationArn;
 use sluice_core::source::{BoxFuture, FailureDestination, SourceError};
 use sluice_store::MetaStore;
+use sluice_store::sqs::SqsStore;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OutboxDestination {
     store: MetaStore,
+    sqs: Option<SqsStore>,
+}
+
+impl std::fmt::Debug for OutboxDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxDestination").finish_non_exhaustive()
+    }
 }
 
 impl OutboxDestination {
     pub fn new(store: MetaStore) -> Self {
-        Self { store }
+        Self { store, sqs: None }
+    }
+
+    /// Delivers SQS destinations into the embedded SQS.
+    pub fn with_sqs(mut self, sqs: SqsStore) -> Self {
+        self.sqs = Some(sqs);
+        self
     }
 }
 
@@ -27,6 +42,15 @@ impl FailureDestination for OutboxDestination {
         record: Value,
     ) -> BoxFuture<'a, Result<(), SourceError>> {
         Box::pin(async move {
+            if let (Some(sqs), Some(DestinationArn::SqsQueue { .. })) =
+                (&self.sqs, DestinationArn::parse(destination_arn))
+            {
+                return sqs
+                    .send(destination_arn, record.to_string(), Default::default())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| SourceError::Transient(e.to_string()));
+            }
             let store = self.store.clone();
             let arn = destination_arn.to_owned();
             tokio::task::spawn_blocking(move || store.push_outbox(&arn, &record))

@@ -13,6 +13,7 @@
 //! - [`stream`]: the stream engine: a runner per enabled stream mapping, a consumer per
 //!   shard, reading through the `ShardReader` seam ([`stream::embedded`] for the embedded
 //!   Kinesis).
+//! - [`queue`]: SQS mapping pollers (receive, filter, invoke, delete).
 //! - [`lease`]: the local lease store (one consumer per shard at a time).
 //! - [`destination`]: on-failure destinations (the durable outbox until SQS/SNS land).
 
@@ -20,6 +21,7 @@ pub mod coordinator;
 pub mod destination;
 pub mod invoke;
 pub mod lease;
+pub mod queue;
 pub mod shutdown;
 pub mod stream;
 

@@ -102,9 +102,9 @@ impl Server {
         }
 
         let (signal, shutdown) = ShutdownSignal::new();
-        let destination = Arc::new(sluice_worker::destination::OutboxDestination::new(
-            store.clone(),
-        ));
+        let destination = Arc::new(
+            sluice_worker::destination::OutboxDestination::new(store.clone()).with_sqs(sqs.clone()),
+        );
         let coordinator = tokio::spawn(
             Coordinator::new(
                 store,
@@ -114,6 +114,7 @@ impl Server {
                 opts.region.clone(),
             )
             .with_dynamodb(dynamodb)
+            .with_sqs(sqs.clone())
             .run(shutdown.clone()),
         );
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));

@@ -78,6 +78,9 @@ name = "jobs.fifo"
 [[queues]]
 name = "dlq"
 
+[[topics]]
+name = "alerts"
+
 [[tables]]
 name = "users"
 stream_label = "2026-01-01T00:00:00.000"

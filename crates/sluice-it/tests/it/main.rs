@@ -10,4 +10,5 @@ mod kinesis;
 mod lambda_esm;
 mod lambda_functions;
 mod sqs;
+mod sqs_mapping;
 mod stream_engine;

@@ -183,10 +183,9 @@ async fn a_poison_record_is_isolated_and_sent_to_the_destination_alone() {
             good.extend(rs.iter().map(data_of));
         }
     }
-    // The destination gets exactly one record, for the poison record alone.
-    let client = reqwest_like_get(&s.endpoint(), DLQ).await;
-    let records = client["Records"].as_array().unwrap();
-    assert_eq!(records.len(), 1, "{client}");
+    // The destination queue gets exactly one record, for the poison record alone.
+    let records = destination_messages(&s, "dlq").await;
+    assert_eq!(records.len(), 1, "{records:?}");
     let info = &records[0]["KinesisBatchInfo"];
     assert_eq!(info["batchSize"], 1);
     assert_eq!(info["startSequenceNumber"], seqs[5].as_str());
@@ -199,6 +198,39 @@ async fn a_poison_record_is_isolated_and_sent_to_the_destination_alone() {
     );
     assert_eq!(records[0]["responseContext"]["functionError"], "Unhandled");
     assert_eq!(records[0]["version"], "1.0");
+}
+
+/// Every on-failure record that reached the embedded SQS queue `queue` (polled until at
+/// least one is there; the record is sent before the consumer moves on).
+async fn destination_messages(s: &Sluice, queue: &str) -> Vec<serde_json::Value> {
+    let sqs = s.sqs();
+    let url = sqs
+        .get_queue_url()
+        .queue_name(queue)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let mut out = Vec::new();
+    for _ in 0..200 {
+        let got = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(if out.is_empty() { 5 } else { 0 })
+            .send()
+            .await
+            .unwrap();
+        if got.messages().is_empty() {
+            break;
+        }
+        for m in got.messages() {
+            out.push(serde_json::from_str(m.body().unwrap()).unwrap());
+        }
+    }
+    out
 }
 
 /// The on-failure outbox of a destination, through Sluice's own endpoint.
@@ -577,4 +609,36 @@ async fn a_mapping_stuck_on_an_unrunnable_function_still_deletes() {
         .await
         .unwrap();
     assert_eq!(data_of(&f.records(1).await[0]), "first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_destinations_keep_failure_records_in_the_outbox() {
+    let f = ScriptedFunction::start(Arc::new(|_| (500, "boom".into()))).await;
+    let s = setup(&f, 1).await;
+    let topic = "arn:aws:sns:us-east-1:000000000000:alerts";
+    s.lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(STREAM)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .maximum_retry_attempts(0)
+        .destination_config(
+            DestinationConfig::builder()
+                .on_failure(OnFailure::builder().destination(topic).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    put(&s, "k", "x").await;
+    put(&s, "k", "y").await;
+    let outbox = reqwest_like_get(&s.endpoint(), topic).await;
+    let record = &outbox["Records"][0];
+    assert_eq!(
+        record["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 1);
+    assert!(record["KinesisBatchInfo"]["batchSize"].as_u64().unwrap() >= 1);
+    drop(f);
 }
