@@ -103,9 +103,17 @@ impl Poller {
                 }
             };
             failures = 0;
-            if !messages.is_empty() {
-                self.process(&m, messages).await;
+            if messages.is_empty() {
+                if self.deps.sqs.is_stopping() {
+                    // Sluice is shutting down: long polls no longer wait, so stop here
+                    // rather than spin until this mapping's own stop arrives.
+                    return;
+                }
+                // An empty long poll: yield before the next one.
+                tokio::task::yield_now().await;
+                continue;
             }
+            self.process(&m, messages).await;
         }
     }
 

@@ -151,10 +151,13 @@ impl Server {
         self.signal.fire();
         self.sqs.stop_waiting();
         self.http.await??;
+        tracing::debug!("HTTP server stopped.");
         self.coordinator.await?;
+        tracing::debug!("Coordinator stopped.");
         self.retention.await?;
         self.in_flight.idle().await;
         self.processes.shutdown().await;
+        tracing::debug!("Function instances stopped.");
         self.sqs.close().await;
         Ok(())
     }

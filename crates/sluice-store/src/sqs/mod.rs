@@ -1197,6 +1197,12 @@ impl SqsStore {
         self.inner.closed.send_replace(true);
     }
 
+    /// True once [`Self::stop_waiting`] was called: long polls return at once from then on,
+    /// so pollers must stop receiving.
+    pub fn is_stopping(&self) -> bool {
+        *self.inner.closed.borrow()
+    }
+
     /// Journal segments: (first index, bytes), oldest first. Blocking.
     fn segments(&self) -> Result<Vec<(u64, u64)>, StoreError> {
         let dir = &self.inner.journal_dir;
