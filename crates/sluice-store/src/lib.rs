@@ -93,3 +93,19 @@ from_redb!(
     redb::StorageError,
     redb::CommitError
 );
+
+/// Opens (or creates) a redb file. A file still held by this process's previous instance
+/// (work finishing on a blocking thread after its request was dropped) is waited for
+/// briefly; a file another process holds is refused after that wait.
+pub(crate) fn create_db(path: &std::path::Path) -> Result<redb::Database, redb::DatabaseError> {
+    let mut attempt = 0;
+    loop {
+        match redb::Database::create(path) {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) if attempt < 30 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}

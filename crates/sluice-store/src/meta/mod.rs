@@ -91,7 +91,7 @@ impl MetaStore {
     /// Opens (or creates) the metadata database of `dir`.
     pub fn open(dir: &DataDir) -> Result<Self, StoreError> {
         let path = dir.meta_path();
-        let db = match Database::create(&path) {
+        let db = match crate::create_db(&path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(StoreError::InUse(dir.root().display().to_string()));

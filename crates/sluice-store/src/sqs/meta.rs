@@ -43,7 +43,7 @@ fn corrupt(key: &str, e: impl std::fmt::Display) -> StoreError {
 
 impl QueueDb {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = match Database::create(path) {
+        let db = match crate::create_db(path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(StoreError::InUse(path.display().to_string()));
