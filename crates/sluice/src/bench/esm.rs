@@ -824,20 +824,7 @@ pub async fn run(args: &EsmArgs) -> anyhow::Result<()> {
         args.latency_samples,
         args.function,
     );
-    let table = format!("{heading}{}", report.table());
-    if args.json {
-        eprint!("{table}");
-        println!("{}", report.to_json(&info));
-    } else {
-        print!("{table}");
-    }
-    for (phase, message) in report.errors() {
-        eprintln!("sluice bench esm: {phase}: {message}");
-    }
-    match report.errors().len() {
-        0 => Ok(()),
-        n => Err(anyhow!("{n} part(s) of the benchmark failed")),
-    }
+    report.emit(&info, &heading, args.json)
 }
 
 /// Preflight, latency, drain; figures and errors go to `report`.

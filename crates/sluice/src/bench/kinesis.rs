@@ -185,20 +185,7 @@ pub async fn run(args: &KinesisArgs) -> anyhow::Result<()> {
         args.concurrency,
         args.latency_samples,
     );
-    let table = format!("{heading}{}", report.table());
-    if args.json {
-        eprint!("{table}");
-        println!("{}", report.to_json(&info));
-    } else {
-        print!("{table}");
-    }
-    for (phase, message) in report.errors() {
-        eprintln!("sluice bench kinesis: {phase}: {message}");
-    }
-    match report.errors().len() {
-        0 => Ok(()),
-        n => Err(anyhow!("{n} part(s) of the benchmark failed")),
-    }
+    report.emit(&info, &heading, args.json)
 }
 
 /// `sluice-bench-` and 8 hex digits of a v4 UUID.

@@ -107,6 +107,25 @@ impl Report {
     /// The whole run as one JSON object: `bench`, `label`, `endpoint`, `resource`,
     /// `started_utc`, `sluice_version`, `params`, `metrics` (`name → {value, unit}`) and
     /// `errors` (`phase → message`).
+    /// Prints the report (a table on stdout, or the JSON line on stdout and the table on
+    /// stderr with `json`), then each failed part; `Err` when any part failed.
+    pub fn emit(&self, info: &RunInfo, heading: &str, json: bool) -> anyhow::Result<()> {
+        let table = format!("{heading}{}", self.table());
+        if json {
+            eprint!("{table}");
+            println!("{}", self.to_json(info));
+        } else {
+            print!("{table}");
+        }
+        for (phase, message) in self.errors() {
+            eprintln!("sluice bench {}: {phase}: {message}", info.bench);
+        }
+        match self.errors().len() {
+            0 => Ok(()),
+            n => Err(anyhow::anyhow!("{n} part(s) of the benchmark failed")),
+        }
+    }
+
     pub fn to_json(&self, info: &RunInfo) -> Value {
         let metrics: Map<String, Value> = self
             .metrics
