@@ -30,6 +30,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::lease::LocalLeases;
+use crate::now_ms;
 use crate::queue::{QueuePollerDeps, run_queue_mapping};
 use crate::stream::dynamodb::EmbeddedDynamoStream;
 use crate::stream::embedded::EmbeddedKinesis;
@@ -264,7 +265,7 @@ impl Coordinator {
         kind: StreamSource,
     ) -> Running {
         let store = self.store.clone();
-        let name = function_name(&m.function_arn);
+        let name = sluice_core::arn::function_name_of(&m.function_arn).to_owned();
         let role = tokio::task::spawn_blocking(move || store.get_function(&name))
             .await
             .ok()
@@ -310,15 +311,6 @@ fn should_run(m: &EventSourceMapping) -> bool {
         )
 }
 
-/// The function name of a (possibly qualified) function ARN.
-fn function_name(arn: &str) -> String {
-    arn.split(":function:")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .unwrap_or(arn)
-        .to_owned()
-}
-
 /// Settles every transitional mapping once; returns how many changed.
 /// Mappings in `held` are skipped: their consumers are still stopping.
 pub fn settle_all(
@@ -352,13 +344,6 @@ pub fn settle_all(
         }
     }
     Ok(changed)
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

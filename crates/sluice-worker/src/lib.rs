@@ -28,3 +28,11 @@ pub mod stream;
 pub use coordinator::Coordinator;
 pub use invoke::FunctionInvoker;
 pub use shutdown::{Shutdown, ShutdownSignal};
+
+/// Milliseconds since the epoch, now (the engine's decisions take time as a value).
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

@@ -210,13 +210,7 @@ impl Poller {
 
     /// Runs the function once; `None` when it could not run at all.
     async fn invoke(&self, m: &EventSourceMapping, payload: Vec<u8>) -> Option<Invocation> {
-        let name = m
-            .function_arn
-            .split(":function:")
-            .nth(1)
-            .and_then(|rest| rest.split(':').next())
-            .unwrap_or_default()
-            .to_owned();
+        let name = sluice_core::arn::function_name_of(&m.function_arn).to_owned();
         let store = self.deps.store.clone();
         let function = tokio::task::spawn_blocking(move || store.get_function(&name))
             .await

@@ -331,6 +331,16 @@ fn valid_topic_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
+/// The function name inside a (possibly qualified) function ARN
+/// (`arn:aws:lambda:r:a:function:NAME[:QUALIFIER]` → `NAME`); the input itself when it is
+/// not a function ARN.
+pub fn function_name_of(arn: &str) -> &str {
+    arn.split(":function:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or(arn)
+}
+
 /// A `FunctionName` as given: a name, a partial ARN or a full ARN, with an optional
 /// qualifier (`$LATEST`, a version or an alias).
 #[derive(Debug, Clone, PartialEq, Eq)]

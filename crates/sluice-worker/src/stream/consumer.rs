@@ -30,6 +30,7 @@ use tokio::sync::watch;
 
 use super::runner::RunnerDeps;
 use crate::Shutdown;
+use crate::now_ms;
 
 /// Why a consumer stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +74,6 @@ struct OpenWindow {
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
 
 fn backoff(failures: u32) -> Duration {
     let factor = 1u32 << failures.min(6);
@@ -616,7 +610,7 @@ impl ShardConsumer {
     /// Runs the mapping's function once. `Err` when it could not run at all.
     async fn invoke(&self, settings: &Settings, payload: Vec<u8>) -> Result<Invocation, String> {
         let arn = settings.mapping.function_arn.clone();
-        let name = function_name(&arn);
+        let name = sluice_core::arn::function_name_of(&arn).to_owned();
         let store = self.deps.store.clone();
         let lookup = name.clone();
         let function = tokio::task::spawn_blocking(move || store.get_function(&lookup))
@@ -733,15 +727,6 @@ impl ShardConsumer {
         })
         .await;
     }
-}
-
-/// The function name of a (possibly qualified) function ARN.
-fn function_name(arn: &str) -> String {
-    arn.split(":function:")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .unwrap_or(arn)
-        .to_owned()
 }
 
 fn uuid_string() -> String {

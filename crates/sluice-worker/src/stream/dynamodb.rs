@@ -8,6 +8,7 @@
 
 use std::sync::Mutex;
 
+use crate::now_ms;
 use serde_json::Value;
 use sluice_core::source::{
     BoxFuture, Cursor, ReadBatch, RecordContext, ShardDirectory, ShardInfo, ShardReader,
@@ -216,11 +217,4 @@ impl ShardReader for EmbeddedDynamoStream {
             }
         })
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }

@@ -4,6 +4,7 @@
 //!
 //! Cursor tokens are record indices in the shard's log.
 
+use crate::now_ms;
 use base64::Engine;
 use serde_json::Value;
 use sluice_core::kinesis::SequenceNumber;
@@ -260,11 +261,4 @@ fn filter_view(event: &Value, data: &[u8]) -> Value {
         }
     }
     view
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }

@@ -142,7 +142,7 @@ on 127.0.0.1:<--function-port>; Sluice cannot register a url function over the A
 #[derive(Debug, Clone, Args)]
 pub struct EsmArgs {
     /// Sluice's endpoint, plain HTTP (e.g. http://127.0.0.1:4599).
-    #[arg(long, value_parser = parse_endpoint)]
+    #[arg(long, value_parser = super::parse_endpoint)]
     pub endpoint: Url,
     /// Records the drain phase puts and the mapping delivers.
     #[arg(long, default_value_t = 100_000, value_parser = value_parser!(u64).range(1..))]
@@ -187,15 +187,6 @@ pub struct EsmArgs {
     /// Give up on one latency sample after this many milliseconds.
     #[arg(long, default_value_t = 10_000, value_parser = value_parser!(u64).range(1..))]
     pub sample_timeout_ms: u64,
-}
-
-fn parse_endpoint(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("not a URL ({e}); e.g. http://127.0.0.1:4599"))?;
-    match url.scheme() {
-        "http" => Ok(url),
-        "https" => Err("this build speaks plain HTTP only (no TLS); use http://".into()),
-        other => Err(format!("unsupported scheme {other:?}; use http://")),
-    }
 }
 
 impl EsmArgs {
@@ -1768,7 +1759,7 @@ mod tests {
     #[test]
     fn json_report_shape() {
         let args = EsmArgs {
-            endpoint: parse_endpoint("http://127.0.0.1:4599").expect("url"),
+            endpoint: super::super::parse_endpoint("http://127.0.0.1:4599").expect("url"),
             records: 10,
             size: 1024,
             shards: 1,

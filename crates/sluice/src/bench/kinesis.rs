@@ -64,7 +64,7 @@ const PAYLOADS: usize = 8;
 #[derive(Debug, Clone, Args)]
 pub struct KinesisArgs {
     /// Kinesis-compatible endpoint, plain HTTP (e.g. http://127.0.0.1:4567).
-    #[arg(long, value_parser = parse_endpoint)]
+    #[arg(long, value_parser = super::parse_endpoint)]
     pub endpoint: Url,
     /// Records to put and read back.
     #[arg(long, value_parser = value_parser!(u64).range(1..))]
@@ -99,15 +99,6 @@ pub struct KinesisArgs {
     /// Give up on one latency sample after this many milliseconds.
     #[arg(long, default_value_t = 10_000, value_parser = value_parser!(u64).range(1..))]
     pub sample_timeout_ms: u64,
-}
-
-fn parse_endpoint(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("not a URL ({e}); e.g. http://127.0.0.1:4567"))?;
-    match url.scheme() {
-        "http" => Ok(url),
-        "https" => Err("this build speaks plain HTTP only (no TLS); use http://".into()),
-        other => Err(format!("unsupported scheme {other:?}; use http://")),
-    }
 }
 
 impl KinesisArgs {

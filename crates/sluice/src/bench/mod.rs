@@ -21,6 +21,17 @@ pub mod kinesis_wire;
 pub mod report;
 
 use clap::{Args, Subcommand};
+use reqwest::Url;
+
+/// `--endpoint`: a plain-HTTP URL (this build has no TLS).
+pub fn parse_endpoint(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("not a URL ({e}); e.g. http://127.0.0.1:4566"))?;
+    match url.scheme() {
+        "http" => Ok(url),
+        "https" => Err("this build speaks plain HTTP only (no TLS); use http://".into()),
+        other => Err(format!("unsupported scheme {other:?}; use http://")),
+    }
+}
 
 /// `sluice bench …`: the arguments of the `bench` subcommand.
 #[derive(Debug, Clone, Args)]
