@@ -22,6 +22,7 @@ pub mod dynamodb;
 pub mod kinesis;
 pub mod log;
 pub mod meta;
+pub mod sns;
 pub mod sqs;
 
 pub use data_dir::DataDir;
