@@ -22,6 +22,7 @@ pub mod kinesis;
 pub mod lambda;
 pub mod protocol;
 mod sluice_ops;
+pub mod sns;
 pub mod sqs;
 pub mod state;
 

@@ -133,6 +133,9 @@ pub async fn dispatch_root(
         if service == "sqs" || (service.is_empty() && crate::sqs::is_action(action)) {
             return crate::sqs::handle_query(app, uri.path(), &headers, form).await;
         }
+        if service == "sns" || (service.is_empty() && crate::sns::is_action(action)) {
+            return crate::sns::handle_query(app, form).await;
+        }
         tracing::debug!(%service, %action, "Query-protocol request for a service not served yet.");
         return QueryError::invalid_action(action, request_id()).into_response();
     }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub kinesis: KinesisStore,
     /// The embedded SQS (queues, messages).
     pub sqs: SqsStore,
+    /// The embedded SNS (topics, subscriptions).
+    pub sns: sluice_store::sns::SnsStore,
     /// The embedded DynamoDB (tables, items, streams).
     pub dynamodb: sluice_store::dynamodb::DynamoStore,
     pub data_dir: DataDir,

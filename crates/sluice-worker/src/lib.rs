@@ -23,6 +23,7 @@ pub mod invoke;
 pub mod lease;
 pub mod queue;
 pub mod shutdown;
+pub mod sns;
 pub mod stream;
 
 pub use coordinator::Coordinator;

@@ -16,8 +16,9 @@
 //! name = "jobs"                     # name ends in .fifo
 //! attributes = { VisibilityTimeout = "60" }   # as CreateQueue's Attributes
 //!
-//! [[topics]]                        # SNS
+//! [[topics]]                        # SNS (created at start if missing)
 //! name = "alerts"
+//! # attributes = { DisplayName = "Alerts" }   (as CreateTopic's Attributes)
 //!
 //! [[tables]]                        # DynamoDB table with a stream
 //! name = "users"
@@ -94,6 +95,10 @@ pub struct QueueDecl {
 #[serde(deny_unknown_fields)]
 pub struct TopicDecl {
     pub name: String,
+    /// SNS topic attributes (`FifoTopic`, `ContentBasedDeduplication`, `DisplayName`, …) as
+    /// CreateTopic takes them.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -422,6 +427,20 @@ impl ConfigFile {
         }
         for t in &self.topics {
             let d = t.get_ref();
+            match app
+                .sns
+                .create_topic(&d.name, &d.attributes, &BTreeMap::new())
+            {
+                Ok(_) => {}
+                Err(sluice_store::sns::SnsError::InvalidParameter(m))
+                    if m.contains("already exists with different attributes") =>
+                {
+                    tracing::warn!(topic = %d.name, "Topic exists with other attributes; left as it is.");
+                }
+                Err(e) => {
+                    anyhow::bail!("{}: topic {:?} refused: {e}", self.at(t.span()), d.name);
+                }
+            }
             store.put_source(&SourceRecord {
                 arn: scope.sns_topic_arn(&d.name),
                 kind: SourceType::SnsTopic,

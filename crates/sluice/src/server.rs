@@ -14,6 +14,7 @@ use anyhow::Context;
 use sluice_api::{AppState, InFlight};
 use sluice_core::arn::Scope;
 use sluice_store::kinesis::KinesisStore;
+use sluice_store::sns::SnsStore;
 use sluice_store::sqs::SqsStore;
 use sluice_store::{DataDir, MetaStore};
 use sluice_worker::invoke::{ProcessInvoker, ProcessSettings};
@@ -40,6 +41,8 @@ pub struct Server {
     http: JoinHandle<std::io::Result<()>>,
     coordinator: JoinHandle<()>,
     retention: JoinHandle<()>,
+    /// Deliveries to SNS `lambda` and `http(s)` subscribers.
+    deliverer: JoinHandle<()>,
     in_flight: InFlight,
     /// The embedded SQS: long polls end when shutdown begins; its journal is closed last.
     sqs: SqsStore,
@@ -74,6 +77,15 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let addr = listener.local_addr()?;
+        // The embedded SNS hands out URLs on this server (UnsubscribeURL, SubscribeURL).
+        let sns = {
+            let (dir, sqs, endpoint) = (dir.clone(), sqs.clone(), format!("http://{addr}"));
+            let (region, account) = (opts.region.clone(), opts.account_id.clone());
+            tokio::task::spawn_blocking(move || {
+                SnsStore::open(&dir, &region, &account, sqs, &endpoint)
+            })
+            .await??
+        };
         let in_flight = InFlight::default();
         let processes = ProcessInvoker::new(ProcessSettings {
             endpoint: Some(format!("http://{addr}")),
@@ -89,6 +101,7 @@ impl Server {
             store: store.clone(),
             kinesis: kinesis.clone(),
             sqs: sqs.clone(),
+            sns: sns.clone(),
             dynamodb: dynamodb.clone(),
             data_dir: dir,
             scope,
@@ -103,7 +116,13 @@ impl Server {
 
         let (signal, shutdown) = ShutdownSignal::new();
         let destination = Arc::new(
-            sluice_worker::destination::OutboxDestination::new(store.clone()).with_sqs(sqs.clone()),
+            sluice_worker::destination::OutboxDestination::new(store.clone())
+                .with_sqs(sqs.clone())
+                .with_sns(sns.clone()),
+        );
+        let deliverer = tokio::spawn(
+            sluice_worker::sns::SnsDeliverer::new(sns, store.clone(), invoker.clone())
+                .run(shutdown.clone()),
         );
         let coordinator = tokio::spawn(
             Coordinator::new(
@@ -131,6 +150,7 @@ impl Server {
             http,
             coordinator,
             retention,
+            deliverer,
             in_flight,
             sqs,
             processes,
@@ -155,6 +175,7 @@ impl Server {
         self.coordinator.await?;
         tracing::debug!("Coordinator stopped.");
         self.retention.await?;
+        self.deliverer.await?;
         self.in_flight.idle().await;
         self.processes.shutdown().await;
         tracing::debug!("Function instances stopped.");

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use sluice_core::arn::{DestinationArn, FunctionRef, SourceArn};
 use sluice_core::mapping::Catalog;
 use sluice_store::kinesis::KinesisStore;
+use sluice_store::sns::SnsStore;
 use sluice_store::sqs::SqsStore;
 use sluice_store::{MetaStore, SourceType, StoreError};
 
@@ -20,6 +21,8 @@ pub struct StoreCatalog {
     sqs: HashSet<String>,
     /// Current stream ARNs of the embedded DynamoDB's tables.
     dynamodb: HashSet<String>,
+    /// Topic ARNs of the embedded SNS.
+    sns: HashSet<String>,
 }
 
 impl StoreCatalog {
@@ -27,6 +30,7 @@ impl StoreCatalog {
         store: &MetaStore,
         kinesis: &KinesisStore,
         sqs: &SqsStore,
+        sns: &SnsStore,
     ) -> Result<Self, StoreError> {
         let mut arns = HashSet::new();
         for s in kinesis.list_streams()? {
@@ -38,6 +42,7 @@ impl StoreCatalog {
                 .into_iter()
                 .collect(),
             kinesis: arns,
+            sns: sns.list_topics().into_iter().collect(),
             sqs: sqs.list_queues().iter().map(|n| sqs.queue_arn(n)).collect(),
             functions: store
                 .list_functions()?
@@ -83,7 +88,9 @@ impl Catalog for StoreCatalog {
     fn destination_exists(&self, destination: &DestinationArn) -> bool {
         match destination {
             DestinationArn::SqsQueue { arn, .. } => self.has_queue(arn),
-            DestinationArn::SnsTopic { arn, .. } => self.has(arn, SourceType::SnsTopic),
+            DestinationArn::SnsTopic { arn, .. } => {
+                self.sns.contains(arn) || self.has(arn, SourceType::SnsTopic)
+            }
         }
     }
 }

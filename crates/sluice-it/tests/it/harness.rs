@@ -191,6 +191,18 @@ impl Sluice {
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         sqs_client(&self.endpoint())
     }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::Config::builder()
+            .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+            .region(aws_sdk_sns::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sns::config::Credentials::new(
+                "test", "test", None, None, "static",
+            ))
+            .endpoint_url(self.endpoint())
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
 }
 
 pub fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {

@@ -9,6 +9,7 @@ mod harness;
 mod kinesis;
 mod lambda_esm;
 mod lambda_functions;
+mod sns;
 mod sqs;
 mod sqs_mapping;
 mod stream_engine;

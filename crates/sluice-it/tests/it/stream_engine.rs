@@ -233,37 +233,6 @@ async fn destination_messages(s: &Sluice, queue: &str) -> Vec<serde_json::Value>
     out
 }
 
-/// The on-failure outbox of a destination, through Sluice's own endpoint.
-async fn reqwest_like_get(endpoint: &str, destination: &str) -> serde_json::Value {
-    // The outbox is written before the consumer moves on; poll until the record is there.
-    for _ in 0..2000 {
-        let url = format!("{endpoint}/_sluice/outbox?destination={destination}");
-        let body = http_get(&url).await;
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        if !v["Records"].as_array().unwrap().is_empty() {
-            return v;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("nothing reached {destination}");
-}
-
-/// A minimal HTTP GET over a TCP socket (the tests have no HTTP client crate of their own).
-async fn http_get(url: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut sock = tokio::net::TcpStream::connect(host).await.unwrap();
-    let req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    sock.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    sock.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8(buf).unwrap();
-    text.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partial_failures_retry_from_the_lowest_failed_record() {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -609,36 +578,4 @@ async fn a_mapping_stuck_on_an_unrunnable_function_still_deletes() {
         .await
         .unwrap();
     assert_eq!(data_of(&f.records(1).await[0]), "first");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn topic_destinations_keep_failure_records_in_the_outbox() {
-    let f = ScriptedFunction::start(Arc::new(|_| (500, "boom".into()))).await;
-    let s = setup(&f, 1).await;
-    let topic = "arn:aws:sns:us-east-1:000000000000:alerts";
-    s.lambda()
-        .create_event_source_mapping()
-        .function_name("echo")
-        .event_source_arn(STREAM)
-        .starting_position(EventSourcePosition::TrimHorizon)
-        .maximum_retry_attempts(0)
-        .destination_config(
-            DestinationConfig::builder()
-                .on_failure(OnFailure::builder().destination(topic).build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    put(&s, "k", "x").await;
-    put(&s, "k", "y").await;
-    let outbox = reqwest_like_get(&s.endpoint(), topic).await;
-    let record = &outbox["Records"][0];
-    assert_eq!(
-        record["requestContext"]["condition"],
-        "RetryAttemptsExhausted"
-    );
-    assert_eq!(record["requestContext"]["approximateInvokeCount"], 1);
-    assert!(record["KinesisBatchInfo"]["batchSize"].as_u64().unwrap() >= 1);
-    drop(f);
 }

@@ -30,7 +30,7 @@ pub fn create(app: &AppState, req: &CreateRequest) -> Result<serde_json::Value, 
 
 /// The mapping as stored, for callers (the config file) that want the record.
 pub fn plan(app: &AppState, req: &CreateRequest) -> Result<EventSourceMapping, LambdaError> {
-    let catalog = StoreCatalog::load(&app.store, &app.kinesis, &app.sqs)?;
+    let catalog = StoreCatalog::load(&app.store, &app.kinesis, &app.sqs, &app.sns)?;
     let uuid = uuid::Uuid::new_v4().to_string();
     let m = validate::plan_create(req, &app.scope, &catalog, uuid, now_ms())?;
     let mapping_arn = app.scope.mapping_arn(&m.uuid);

@@ -22,7 +22,7 @@ pub async fn handle(
 ) -> Result<Response, LambdaError> {
     let req: UpdateRequest = parse_json(&body)?;
     let out = blocking(move || -> Result<_, LambdaError> {
-        let catalog = StoreCatalog::load(&app.store, &app.kinesis, &app.sqs)?;
+        let catalog = StoreCatalog::load(&app.store, &app.kinesis, &app.sqs, &app.sns)?;
         let others = app.store.list_mappings()?;
         let changed = app.store.modify_mapping(&uuid, |current| {
             let next = validate::plan_update(current, &req, &app.scope, &catalog, now_ms())?;
