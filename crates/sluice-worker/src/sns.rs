@@ -22,6 +22,9 @@ use tokio::task::JoinSet;
 
 use crate::Shutdown;
 
+#[cfg(test)]
+mod tests;
+
 /// Delays of the retry policies (AWS's by default; tests shorten them).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
