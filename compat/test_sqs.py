@@ -698,3 +698,49 @@ def test_mapping_validation_sees_queues_created_through_the_api(sqs, fn, esm, en
         "InvalidParameterValueException",
         400,
     )
+
+
+def test_message_move_task_redrives_the_dead_letter_queue(sqs, make_queue):
+    dlq = make_queue("dlq")
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    src = make_queue("src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}))
+    src_arn = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for i in range(4):
+        sqs.send_message(QueueUrl=src, MessageBody=f"m{i}")
+    got = sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=1)["Messages"]
+    assert len(got) == 4
+    time.sleep(1.1)  # the visibility timeout has to pass on the server's clock
+    assert "Messages" not in sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
+    assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"] == {
+        "ApproximateNumberOfMessages": "4"
+    }
+
+    expect_client_error(
+        lambda: sqs.start_message_move_task(SourceArn=src_arn),
+        "InvalidParameterValue",
+        400,
+        "Source queue must be configured as a Dead Letter Queue.",
+    )
+    expect_client_error(
+        lambda: sqs.start_message_move_task(SourceArn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:{unique_name('nope')}"),
+        "ResourceNotFoundException",
+        400,
+    )
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+    assert handle
+    deadline = time.time() + 20
+    while True:
+        task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+        if task["Status"] != "RUNNING" or time.time() > deadline:
+            break
+    assert task["Status"] == "COMPLETED", task
+    assert task["ApproximateNumberOfMessagesMoved"] == 4
+    assert task["ApproximateNumberOfMessagesToMove"] == 4
+    assert task["SourceArn"] == dlq_arn
+    assert "TaskHandle" not in task
+    back = sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert sorted(m["Body"] for m in back) == ["m0", "m1", "m2", "m3"]
+    assert {m["Attributes"]["ApproximateReceiveCount"] for m in back} == {"1"}, "moved messages start afresh"
+    expect_client_error(
+        lambda: sqs.cancel_message_move_task(TaskHandle=handle), "AWS.SimpleQueueService.UnsupportedOperation", 400
+    )

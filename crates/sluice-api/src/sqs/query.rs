@@ -34,7 +34,8 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Members whose values are integers.
-const INTEGERS: [&str; 5] = [
+const INTEGERS: [&str; 6] = [
+    "MaxNumberOfMessagesPerSecond",
     "DelaySeconds",
     "MaxNumberOfMessages",
     "VisibilityTimeout",
@@ -199,7 +200,10 @@ pub fn input(op: &str, pairs: &[(String, String)]) -> Result<Value, SqsWireError
 }
 
 /// Operations whose answer has a `<{Op}Result>` element.
-const WITH_RESULT: [&str; 11] = [
+const WITH_RESULT: [&str; 14] = [
+    "StartMessageMoveTask",
+    "ListMessageMoveTasks",
+    "CancelMessageMoveTask",
     "CreateQueue",
     "GetQueueUrl",
     "ListQueues",
@@ -279,6 +283,7 @@ impl Xml {
                 "Tags" => self.map("Tag", "Key", "Value", v, op),
                 "QueueUrls" | "queueUrls" => self.list("QueueUrl", v, op),
                 "Messages" => self.list("Message", v, op),
+                "Results" => self.list("ListMessageMoveTasksResultEntry", v, op),
                 "Failed" => self.list("BatchResultErrorEntry", v, op),
                 "Successful" => self.list(&format!("{op}ResultEntry"), v, op),
                 "StringListValues" => self.list("StringListValue", v, op),

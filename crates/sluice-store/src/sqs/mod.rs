@@ -78,6 +78,7 @@ mod digest;
 mod journal;
 mod message;
 mod meta;
+pub mod move_task;
 mod queue;
 mod receipt;
 mod record;
@@ -239,6 +240,8 @@ struct Inner {
     control: Mutex<()>,
     /// `true` once closing: long polls answer at once.
     closed: watch::Sender<bool>,
+    /// Dead-letter queue redrive tasks, newest first.
+    moves: Mutex<Vec<Arc<move_task::MoveTask>>>,
 }
 
 /// The embedded SQS. Cheap to clone.
@@ -339,6 +342,7 @@ impl SqsStore {
                 queues: RwLock::new(queues),
                 control: Mutex::new(()),
                 closed: watch::channel(false).0,
+                moves: Mutex::new(Vec::new()),
             }),
         };
         spawn_compaction(Arc::downgrade(&store.inner), grew_rx);

@@ -778,3 +778,111 @@ async fn message_checks_use_aws_texts() {
     );
     assert_eq!(env.counts("q"), (0, 0, 0));
 }
+
+/// Waits until the newest move task of `source` leaves RUNNING.
+async fn finished_move(env: &Env, source: &str) -> move_task::MoveTaskView {
+    loop {
+        let t = env
+            .store()
+            .list_move_tasks(source, Some(1))
+            .unwrap()
+            .remove(0);
+        if t.status != move_task::MoveStatus::Running {
+            return t;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test]
+async fn move_tasks_return_dead_letters_to_their_source_queues() {
+    let env = Env::new();
+    env.create("dlq", &[]);
+    env.create("other", &[]);
+    let dlq = env.store().queue_arn("dlq");
+    let policy = format!(r#"{{"deadLetterTargetArn":"{dlq}","maxReceiveCount":"1"}}"#);
+    env.create("src", &[("RedrivePolicy", policy.as_str())]);
+    for body in ["a", "b", "c"] {
+        env.send("src", body).await;
+    }
+    env.receive("src", 10, 1).await;
+    env.advance(1);
+    assert!(env.receive("src", 10, 1).await.is_empty());
+    assert_eq!(env.counts("dlq"), (3, 0, 0));
+
+    // Errors first: nothing starts.
+    let missing = env.store().queue_arn("missing");
+    assert!(matches!(
+        env.store().start_move_task(&missing, None, None),
+        Err(move_task::MoveError::NotFound(_))
+    ));
+    let src = env.store().queue_arn("src");
+    assert!(matches!(
+        env.store().start_move_task(&src, None, None),
+        Err(move_task::MoveError::Invalid(m)) if m == "Source queue must be configured as a Dead Letter Queue."
+    ));
+    assert!(matches!(
+        env.store().start_move_task(&dlq, None, Some(501)),
+        Err(move_task::MoveError::Invalid(_))
+    ));
+
+    env.store().start_move_task(&dlq, None, None).unwrap();
+    let done = finished_move(&env, &dlq).await;
+    assert_eq!(done.status, move_task::MoveStatus::Completed);
+    assert_eq!((done.moved, done.to_move), (3, 3));
+    assert_eq!(env.counts("dlq"), (0, 0, 0));
+    let mut back = bodies(&env.receive("src", 10, 30).await)
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    back.sort();
+    assert_eq!(back, vec!["a", "b", "c"]);
+
+    // To an explicit destination.
+    env.store()
+        .send(
+            "dlq",
+            "direct",
+            BTreeMap::from([("k".to_owned(), MessageAttributeValue::string("String", "v"))]),
+        )
+        .await
+        .unwrap();
+    let other = env.store().queue_arn("other");
+    let handle = env
+        .store()
+        .start_move_task(&dlq, Some(&other), Some(10))
+        .unwrap();
+    let done = finished_move(&env, &dlq).await;
+    assert_eq!(done.status, move_task::MoveStatus::Completed);
+    assert_eq!(done.destination_arn.as_deref(), Some(other.as_str()));
+    let moved = env.receive("other", 10, 30).await;
+    assert_eq!(bodies(&moved), vec!["direct"]);
+    assert_eq!(
+        moved[0].message_attributes["k"],
+        MessageAttributeValue::string("String", "v")
+    );
+    assert!(matches!(
+        env.store().cancel_move_task(&handle),
+        Err(move_task::MoveError::Unsupported(_))
+    ));
+    // Without a DestinationArn a message sent straight to the DLQ has nowhere to return.
+    env.send("dlq", "orphan").await;
+    env.store().start_move_task(&dlq, None, None).unwrap();
+    let failed = finished_move(&env, &dlq).await;
+    assert_eq!(failed.status, move_task::MoveStatus::Failed);
+    assert!(
+        failed
+            .failure_reason
+            .unwrap()
+            .contains("DeadLetterQueueSourceArn")
+    );
+    assert_eq!(
+        env.counts("dlq"),
+        (1, 0, 0),
+        "left in the dead-letter queue"
+    );
+    assert_eq!(
+        env.store().list_move_tasks(&dlq, Some(10)).unwrap().len(),
+        3
+    );
+}

@@ -1,5 +1,6 @@
 //! One file per SQS operation.
 
+mod cancel_message_move_task;
 mod change_message_visibility;
 mod change_message_visibility_batch;
 mod create_queue;
@@ -9,6 +10,7 @@ mod delete_queue;
 mod get_queue_attributes;
 mod get_queue_url;
 mod list_dead_letter_source_queues;
+mod list_message_move_tasks;
 mod list_queue_tags;
 mod list_queues;
 mod purge_queue;
@@ -16,6 +18,7 @@ mod receive_message;
 mod send_message;
 mod send_message_batch;
 mod set_queue_attributes;
+mod start_message_move_task;
 mod tag_queue;
 mod untag_queue;
 
@@ -24,7 +27,7 @@ use serde_json::Value;
 use super::{Code, Ctx, SqsWireError};
 
 /// The operations served.
-pub const OPERATIONS: [&str; 18] = [
+pub const OPERATIONS: [&str; 21] = [
     "CreateQueue",
     "GetQueueUrl",
     "ListQueues",
@@ -43,16 +46,23 @@ pub const OPERATIONS: [&str; 18] = [
     "TagQueue",
     "UntagQueue",
     "ListQueueTags",
-];
-
-/// SQS operations of the model that Sluice does not serve.
-pub const NOT_SUPPORTED: [&str; 5] = [
-    "AddPermission",
-    "RemovePermission",
     "StartMessageMoveTask",
     "ListMessageMoveTasks",
     "CancelMessageMoveTask",
 ];
+
+/// SQS operations of the model that Sluice does not serve.
+pub const NOT_SUPPORTED: [&str; 2] = ["AddPermission", "RemovePermission"];
+
+/// A move-task error on the wire.
+fn move_error(e: sluice_store::sqs::move_task::MoveError) -> SqsWireError {
+    use sluice_store::sqs::move_task::MoveError;
+    match e {
+        MoveError::NotFound(m) => SqsWireError::new(Code::ResourceNotFound, m),
+        MoveError::Unsupported(m) => SqsWireError::new(Code::UnsupportedOperation, m),
+        MoveError::Invalid(m) => SqsWireError::invalid(m),
+    }
+}
 
 /// Runs operation `op` on `input`.
 pub async fn dispatch(ctx: &Ctx<'_>, op: &str, input: Value) -> Result<Value, SqsWireError> {
@@ -75,6 +85,9 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: &str, input: Value) -> Result<Value, Sq
         "TagQueue" => tag_queue::handle(ctx, input).await,
         "UntagQueue" => untag_queue::handle(ctx, input).await,
         "ListQueueTags" => list_queue_tags::handle(ctx, input).await,
+        "StartMessageMoveTask" => start_message_move_task::handle(ctx, input).await,
+        "ListMessageMoveTasks" => list_message_move_tasks::handle(ctx, input).await,
+        "CancelMessageMoveTask" => cancel_message_move_task::handle(ctx, input).await,
         other if NOT_SUPPORTED.contains(&other) => Err(SqsWireError::new(
             Code::UnsupportedOperation,
             format!("Operation {other} is not supported by this Sluice."),
