@@ -14,13 +14,18 @@
 //!   messages stay, and an invalid response fails the whole batch.
 //! - FilterCriteria are matched against the record with `body` parsed when it is JSON;
 //!   messages that match no filter are deleted without invoking.
-//! - Concurrency: `ScalingConfig.MaximumConcurrency` pollers (5 when unset, AWS's starting
-//!   point); a FIFO queue hands out one in-flight batch per message group, so order per
-//!   group holds whatever the concurrency.
+//! - Concurrency scales as on AWS: 5 pollers to start (fewer if MaximumConcurrency is
+//!   lower); while a poller finds messages left behind its batch, one more poller is added,
+//!   at most 300 a minute (one per 200 ms), up to `ScalingConfig.MaximumConcurrency` or
+//!   1,000; a poller whose long poll comes back empty retires while more than 5 run, and any
+//!   poller above a lowered MaximumConcurrency retires after its batch. A FIFO queue hands
+//!   out one in-flight batch per message group, so order per group holds whatever the
+//!   concurrency.
 //! - Waiting is the queue's long poll, which wakes on arrival; an idle mapping uses no CPU.
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
@@ -31,12 +36,19 @@ use sluice_core::mapping::EventSourceMapping;
 use sluice_core::stream::response::item_identifiers;
 use sluice_store::MetaStore;
 use sluice_store::sqs::{AttributeValue, ReceivedMessage, SqsStore};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::Shutdown;
 
-/// Pollers when the mapping sets no MaximumConcurrency.
+#[cfg(test)]
+mod tests;
+
+/// Pollers a mapping starts with (and scales back to when idle).
 pub const DEFAULT_CONCURRENCY: u32 = 5;
+/// Most pollers a mapping without MaximumConcurrency scales to.
+pub const MAX_CONCURRENCY: u32 = 1000;
+/// Time between two scale-ups: 300 more pollers a minute at most.
+const SCALE_UP_EVERY: Duration = Duration::from_millis(200);
 /// Longest single long poll.
 const LONG_POLL: Duration = Duration::from_secs(20);
 
@@ -49,6 +61,37 @@ pub struct QueuePollerDeps {
     pub region: String,
 }
 
+/// The mapping's concurrency ceiling: MaximumConcurrency, or 1,000.
+fn ceiling(m: &EventSourceMapping) -> usize {
+    m.settings
+        .maximum_concurrency
+        .unwrap_or(MAX_CONCURRENCY)
+        .max(1) as usize
+}
+
+/// The pollers a mapping starts with and scales back to.
+fn floor(m: &EventSourceMapping) -> usize {
+    (DEFAULT_CONCURRENCY as usize).min(ceiling(m))
+}
+
+/// How many pollers run, and the pollers' requests for one more.
+#[derive(Default)]
+struct Scale {
+    active: AtomicUsize,
+    more: Notify,
+}
+
+impl Scale {
+    /// Retires the caller if more than `keep` pollers run; true when it must stop.
+    fn retire_above(&self, keep: usize) -> bool {
+        self.active
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n > keep).then(|| n - 1)
+            })
+            .is_ok()
+    }
+}
+
 /// Runs a queue mapping until `shutdown`: its pollers finish the batch in flight first.
 pub async fn run_queue_mapping(
     deps: QueuePollerDeps,
@@ -56,20 +99,43 @@ pub async fn run_queue_mapping(
     queue_arn: String,
     shutdown: Shutdown,
 ) {
-    let concurrency = mapping
-        .borrow()
-        .settings
-        .maximum_concurrency
-        .unwrap_or(DEFAULT_CONCURRENCY)
-        .max(1);
+    let mut stop = shutdown.clone();
+    let scale = Arc::new(Scale::default());
     let mut pollers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency {
+    let spawn = |pollers: &mut tokio::task::JoinSet<()>| {
+        scale.active.fetch_add(1, Ordering::SeqCst);
         let poller = Poller {
             deps: deps.clone(),
             mapping: mapping.clone(),
             queue_arn: queue_arn.clone(),
+            scale: scale.clone(),
         };
         pollers.spawn(poller.run(shutdown.clone()));
+    };
+    for _ in 0..floor(&mapping.borrow()) {
+        spawn(&mut pollers);
+    }
+    loop {
+        tokio::select! {
+            () = scale.more.notified() => {
+                if scale.active.load(Ordering::SeqCst) < ceiling(&mapping.borrow()) {
+                    spawn(&mut pollers);
+                    tracing::debug!(queue = %queue_arn, pollers = scale.active.load(Ordering::SeqCst), "Scaled up the queue's pollers.");
+                    tokio::select! {
+                        () = tokio::time::sleep(SCALE_UP_EVERY) => {}
+                        () = stop.recv() => break,
+                    }
+                }
+            }
+            Some(_) = pollers.join_next() => {
+                // A poller retired. Keep the floor (a raised floor after an update, say).
+                let m = mapping.borrow().clone();
+                if !stop.is_fired() && scale.active.load(Ordering::SeqCst) < floor(&m) {
+                    spawn(&mut pollers);
+                }
+            }
+            () = stop.recv() => break,
+        }
     }
     while pollers.join_next().await.is_some() {}
 }
@@ -78,6 +144,7 @@ struct Poller {
     deps: QueuePollerDeps,
     mapping: watch::Receiver<EventSourceMapping>,
     queue_arn: String,
+    scale: Arc<Scale>,
 }
 
 impl Poller {
@@ -107,14 +174,30 @@ impl Poller {
                 if self.deps.sqs.is_stopping() {
                     // Sluice is shutting down: long polls no longer wait, so stop here
                     // rather than spin until this mapping's own stop arrives.
+                    self.scale.active.fetch_sub(1, Ordering::SeqCst);
                     return;
                 }
-                // An empty long poll: yield before the next one.
+                // A whole long poll found nothing: scale down towards the floor.
+                if self.scale.retire_above(floor(&m)) {
+                    return;
+                }
                 tokio::task::yield_now().await;
                 continue;
             }
+            // Messages left behind this batch: ask for one more poller.
+            if self.deps.sqs.visible(&self.queue_arn) > 0
+                && self.scale.active.load(Ordering::SeqCst) < ceiling(&m)
+            {
+                self.scale.more.notify_one();
+            }
             self.process(&m, messages).await;
+            // MaximumConcurrency lowered by an update: the extra pollers stop here.
+            let now = self.mapping.borrow().clone();
+            if self.scale.retire_above(ceiling(&now)) {
+                return;
+            }
         }
+        self.scale.active.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Receives one batch: a single long poll without a window, or until the batch is full

@@ -411,6 +411,11 @@ impl SqsStore {
     }
 
     /// Whether a queue of this name exists.
+    /// Messages visible now (a queue's backlog), by name or ARN; 0 for a missing queue.
+    pub fn visible(&self, queue: &str) -> usize {
+        self.handle(queue).map_or(0, |h| h.lock().counts().0)
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.lookup(name).is_some()
     }
