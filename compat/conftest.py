@@ -197,12 +197,12 @@ def aws_cli(endpoint, cli_env):
 
 @pytest.fixture
 def server_factory(sluice_bin, fn_server, tmp_path):
-    """server_factory(data_dir) -> unstarted SluiceServer with its own config and logs."""
+    """server_factory(data_dir, extra_args=()) -> unstarted SluiceServer with its own config and logs."""
     servers = []
     config = write_config(tmp_path / "private-sluice.toml", fn_server)
 
-    def factory(data_dir: Path) -> SluiceServer:
-        server = SluiceServer(sluice_bin, data_dir, config, tmp_path / f"logs-{len(servers)}")
+    def factory(data_dir: Path, extra_args=()) -> SluiceServer:
+        server = SluiceServer(sluice_bin, data_dir, config, tmp_path / f"logs-{len(servers)}", extra_args)
         servers.append(server)
         return server
 

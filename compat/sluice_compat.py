@@ -306,7 +306,8 @@ def free_port() -> int:
 class SluiceServer:
     """One `sluice serve` process (restartable on the same data dir)."""
 
-    def __init__(self, binary: Path, data_dir: Path, config_path: Path, log_dir: Path):
+    def __init__(self, binary: Path, data_dir: Path, config_path: Path, log_dir: Path, extra_args=()):
+        self.extra_args = list(extra_args)
         self.binary = Path(binary)
         self.data_dir = Path(data_dir)
         self.config_path = Path(config_path)
@@ -332,6 +333,7 @@ class SluiceServer:
             str(self.data_dir),
             "--config",
             str(self.config_path),
+            *self.extra_args,
         ]
 
     def spawn(self) -> subprocess.Popen:

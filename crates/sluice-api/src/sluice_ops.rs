@@ -47,8 +47,8 @@ async fn sources(State(app): State<AppState>) -> Result<Response, LambdaError> {
     Ok(axum::Json(serde_json::json!({ "Sources": items })).into_response())
 }
 
-/// On-failure records kept for a destination (`?destination=<queue or topic ARN>`), oldest
-/// first, until the embedded SQS/SNS deliver them.
+/// On-failure records kept for a destination (`?destination=<queue or topic ARN>`) that
+/// neither the embedded SQS nor SNS serves (a declared topic deleted since), oldest first.
 async fn outbox(
     State(app): State<AppState>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,

@@ -15,7 +15,8 @@
 //!   Kinesis).
 //! - [`queue`]: SQS mapping pollers (receive, filter, invoke, delete).
 //! - [`lease`]: the local lease store (one consumer per shard at a time).
-//! - [`destination`]: on-failure destinations (the durable outbox until SQS/SNS land).
+//! - [`destination`]: on-failure destinations (embedded SQS queues and SNS topics).
+//! - [`sns`]: deliveries to SNS `lambda` and `http(s)` subscribers, with AWS's retries.
 
 pub mod coordinator;
 pub mod destination;

@@ -38,6 +38,12 @@ enum Command {
         /// Account id in every ARN Sluice hands out.
         #[arg(long, env = "SLUICE_ACCOUNT_ID", default_value = "000000000000")]
         account_id: String,
+        /// fdatasync Kinesis records and SQS changes before acknowledging them. `false`
+        /// still writes everything before answering, so a crash or kill of Sluice loses
+        /// nothing; only a crash of the machine itself may lose the last writes. Metadata
+        /// (functions, mappings, checkpoints, queues, topics, tables) is always fsync'd.
+        #[arg(long, env = "SLUICE_FSYNC", default_value_t = true, action = clap::ArgAction::Set)]
+        fsync: bool,
     },
     /// Benchmark an AWS-compatible endpoint (Sluice or a peer emulator).
     Bench(sluice::bench::BenchArgs),
@@ -73,7 +79,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (listen, data_dir, config, region, account_id) = match cli.command {
+    let (listen, data_dir, config, region, account_id, fsync) = match cli.command {
         Command::Bench(args) => return sluice::bench::run(args).await,
         Command::Serve {
             listen,
@@ -81,7 +87,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
             region,
             account_id,
-        } => (listen, data_dir, config, region, account_id),
+            fsync,
+        } => (listen, data_dir, config, region, account_id, fsync),
     };
     let server = Server::start(Options {
         listen,
@@ -89,6 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         config,
         region,
         account_id,
+        fsync,
     })
     .await?;
     tracing::info!(endpoint = %server.endpoint(), "Sluice is ready.");

@@ -31,6 +31,8 @@ pub struct Options {
     pub config: Option<PathBuf>,
     pub region: String,
     pub account_id: String,
+    /// fdatasync stream records and queue changes before acknowledging them (`--fsync`).
+    pub fsync: bool,
 }
 
 /// A running server.
@@ -63,13 +65,21 @@ impl Server {
         let shard_limits = file.as_ref().is_some_and(|f| f.kinesis.shard_limits);
         let data_dir = opts.data_dir.clone();
         let (region, account) = (opts.region.clone(), opts.account_id.clone());
+        let fsync = opts.fsync;
         let (dir, store, kinesis, sqs) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let dir = DataDir::open(&data_dir)?;
                 let store = MetaStore::open(&dir)?;
+                let log = sluice_store::LogOptions {
+                    fsync,
+                    ..Default::default()
+                };
                 let kinesis = KinesisStore::open(store.clone(), &dir, &region, &account)?
-                    .with_shard_limits(shard_limits);
-                let sqs = SqsStore::open(&dir, &region, &account)?;
+                    .with_shard_limits(shard_limits)
+                    .with_log_options(log);
+                let mut sqs_options = sluice_store::sqs::SqsOptions::default();
+                sqs_options.log.fsync = fsync;
+                let sqs = SqsStore::open_with(&dir, &region, &account, sqs_options)?;
                 Ok((dir, store, kinesis, sqs))
             })
             .await??;

@@ -137,6 +137,7 @@ pub async fn start_server(dir: &Path, config: &Path) -> Server {
         config: Some(config.to_path_buf()),
         region: "us-east-1".into(),
         account_id: ACCOUNT.into(),
+        fsync: true,
     })
     .await
     .unwrap()

@@ -595,7 +595,7 @@ impl Drop for FunctionServer {
 
 /// Why a Lambda API call failed.
 #[derive(Debug)]
-struct LambdaCallError {
+pub(super) struct LambdaCallError {
     op: &'static str,
     /// `None`: no answer.
     status: Option<u16>,
@@ -619,7 +619,7 @@ impl std::fmt::Display for LambdaCallError {
 impl std::error::Error for LambdaCallError {}
 
 impl LambdaCallError {
-    fn not_found(&self) -> bool {
+    pub(super) fn not_found(&self) -> bool {
         self.status == Some(404)
     }
 }
@@ -627,13 +627,13 @@ impl LambdaCallError {
 /// A minimal client of Sluice's Lambda REST API (rest-json, no signature: Sluice checks
 /// none).
 #[derive(Debug, Clone)]
-struct LambdaClient {
+pub(super) struct LambdaClient {
     http: reqwest::Client,
     base: String,
 }
 
 impl LambdaClient {
-    fn new(endpoint: &Url) -> anyhow::Result<Self> {
+    pub(super) fn new(endpoint: &Url) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(10))
@@ -690,24 +690,24 @@ impl LambdaClient {
         serde_json::from_slice(&bytes).map_err(|e| transport(&format!("bad JSON: {e}")))
     }
 
-    async fn get_function(&self, name: &str) -> Result<Value, LambdaCallError> {
+    pub(super) async fn get_function(&self, name: &str) -> Result<Value, LambdaCallError> {
         let path = format!("/2015-03-31/functions/{name}");
         self.call("GetFunction", Method::GET, &path, None).await
     }
 
-    async fn create_mapping(&self, body: &Value) -> Result<Value, LambdaCallError> {
+    pub(super) async fn create_mapping(&self, body: &Value) -> Result<Value, LambdaCallError> {
         let path = "/2015-03-31/event-source-mappings/";
         self.call("CreateEventSourceMapping", Method::POST, path, Some(body))
             .await
     }
 
-    async fn get_mapping(&self, uuid: &str) -> Result<Value, LambdaCallError> {
+    pub(super) async fn get_mapping(&self, uuid: &str) -> Result<Value, LambdaCallError> {
         let path = format!("/2015-03-31/event-source-mappings/{uuid}");
         self.call("GetEventSourceMapping", Method::GET, &path, None)
             .await
     }
 
-    async fn delete_mapping(&self, uuid: &str) -> Result<Value, LambdaCallError> {
+    pub(super) async fn delete_mapping(&self, uuid: &str) -> Result<Value, LambdaCallError> {
         let path = format!("/2015-03-31/event-source-mappings/{uuid}");
         self.call("DeleteEventSourceMapping", Method::DELETE, &path, None)
             .await

@@ -8,6 +8,8 @@
 //! - [`esm`]: `sluice bench esm`, Kinesis event source mappings end to end: put→invoked
 //!   latency and the drain rate of a backlog, with the bench process as the function (see
 //!   its docs for the config Sluice needs).
+//! - [`sqs`]: `sluice bench sqs`, SQS round trips on any endpoint and, with `--mapping`,
+//!   Sluice's SQS event source mappings end to end.
 //! - [`kinesis_wire`]: a minimal Kinesis JSON 1.1 client over plain HTTP with a dummy SigV4
 //!   header.
 //! - [`report`]: the figures, the table, the JSON line, nearest-rank percentiles and host
@@ -19,6 +21,7 @@ pub mod esm;
 pub mod kinesis;
 pub mod kinesis_wire;
 pub mod report;
+pub mod sqs;
 
 use clap::{Args, Subcommand};
 use reqwest::Url;
@@ -51,6 +54,10 @@ pub enum BenchCommand {
     /// it created. Needs the function declared in Sluice's config (see below).
     #[command(after_help = esm::CONFIG_HELP)]
     Esm(esm::EsmArgs),
+    /// Drive an SQS-compatible endpoint (JSON 1.0): SendMessageBatch + ReceiveMessage +
+    /// DeleteMessageBatch round trips; with --mapping, Sluice's SQS event source mappings
+    /// (send→invoked latency and the drain rate of a backlog).
+    Sqs(sqs::SqsArgs),
 }
 
 /// Runs the benchmark `args` names; prints its report; fails if any phase failed.
@@ -58,6 +65,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Kinesis(args) => kinesis::run(&args).await,
         BenchCommand::Esm(args) => esm::run(&args).await,
+        BenchCommand::Sqs(args) => sqs::run(&args).await,
     }
 }
 
