@@ -172,3 +172,32 @@ pub trait Invoker: Send + Sync {
         })
     }
 }
+
+/// How a zip function's code is started, by its `Runtime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// OS-only runtimes: the package's own `bootstrap` executable.
+    Provided,
+    /// `python3.x`: Sluice's embedded Python runtime client imports `module.function`.
+    Python,
+    /// `nodejsN.x`: Sluice's embedded Node runtime client loads `file.export`.
+    Node,
+}
+
+/// The runtimes Sluice runs zip functions with, as listed in its error messages.
+pub const SUPPORTED_RUNTIMES: &str =
+    "provided.al2023, provided.al2, provided, python3.9 to python3.14, nodejs18.x to nodejs24.x";
+
+impl RuntimeKind {
+    /// The kind of a Lambda `Runtime` value; `None` for runtimes Sluice cannot run
+    /// (java, dotnet, ruby, retired versions, unknown names).
+    pub fn of(runtime: &str) -> Option<Self> {
+        match runtime {
+            "provided" | "provided.al2" | "provided.al2023" => Some(Self::Provided),
+            "python3.9" | "python3.10" | "python3.11" | "python3.12" | "python3.13"
+            | "python3.14" => Some(Self::Python),
+            "nodejs18.x" | "nodejs20.x" | "nodejs22.x" | "nodejs24.x" => Some(Self::Node),
+            _ => None,
+        }
+    }
+}

@@ -81,7 +81,7 @@ impl Server {
             ..ProcessSettings::default()
         });
         let invoker: Arc<dyn sluice_core::function::Invoker> =
-            Arc::new(FunctionInvoker::with_processes(processes.clone()));
+            Arc::new(FunctionInvoker::with_processes(processes.clone()).with_code(dir.clone()));
         // The embedded DynamoDB keeps its tables in the metadata database.
         let dynamodb =
             sluice_store::dynamodb::DynamoStore::open(&store, &opts.region, &opts.account_id)?;

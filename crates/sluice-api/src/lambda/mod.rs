@@ -100,16 +100,7 @@ pub fn now_ms() -> u64 {
 /// Where an API-deployed function's zip lives: content-addressed, so a refused or crashed
 /// CreateFunction never overwrites a live function's code.
 pub fn code_path(dir: &DataDir, name: &str, sha256_b64: &str) -> PathBuf {
-    let file: String = sha256_b64
-        .chars()
-        .map(|c| match c {
-            '/' => '_',
-            '+' => '-',
-            '=' => 'x',
-            c => c,
-        })
-        .collect();
-    dir.function_dir(name).join(format!("{file}.zip"))
+    sluice_store::code::zip_path(dir, name, sha256_b64)
 }
 
 /// The `Function not found: <arn>` error.

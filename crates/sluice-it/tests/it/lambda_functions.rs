@@ -37,6 +37,8 @@ async fn functions_are_created_listed_and_deleted() {
         .create_function()
         .function_name("api-fn")
         .role("arn:aws:iam::000000000000:role/lambda-role")
+        .runtime(Runtime::Python312)
+        .handler("index.handler")
         .code(
             FunctionCode::builder()
                 .zip_file(Blob::new(minimal_zip()))

@@ -58,7 +58,8 @@
 //! not outlive it. If Sluice itself is killed (`kill -9`), nothing kills the instances; a
 //! runtime client then fails its next `next` (the listener is gone) and exits.
 //!
-//! Not here: zip-deployed functions (they answer `Unsupported` in the dispatcher).
+//! Zip functions arrive here as command functions too (see [`super::zip`]): their command
+//! is derived from the runtime and their workdir is the unpacked package.
 
 pub mod log;
 pub mod runtime_api;

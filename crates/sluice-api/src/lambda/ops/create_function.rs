@@ -1,10 +1,11 @@
 //! CreateFunction: `POST /2015-03-31/functions` → 201 `FunctionConfiguration`.
 //!
-//! Code arrives as `Code.ZipFile` (base64 in JSON). The archive is written, fsync'd and
-//! content-addressed under the function's folder before the record commits, so an answered
-//! CreateFunction survives a crash and a refused one never touches a live function's code.
-//! Running zip code (unpacking, runtimes) comes with the functions work; until then such a
-//! function is stored and described, and Invoke says plainly that it cannot run it.
+//! Code arrives as `Code.ZipFile` (base64 in JSON). The archive is checked and unpacked
+//! ([`sluice_store::code`]: no zip-slip, no symlinks, at most 250 MB unzipped), then
+//! written, fsync'd and content-addressed under the function's folder before the record
+//! commits, so an answered CreateFunction survives a crash and a refused one never touches
+//! a live function's code. `Runtime` must be one Sluice runs ([`RuntimeKind`]): a function
+//! it could not run is refused here, not accepted and broken at Invoke.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,13 +18,15 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Deserialize;
 use sluice_core::arn::FunctionRef;
-use sluice_core::function::{FunctionCode, FunctionOrigin, FunctionRecord};
+use sluice_core::function::{
+    FunctionCode, FunctionOrigin, FunctionRecord, RuntimeKind, SUPPORTED_RUNTIMES,
+};
 use sluice_core::mapping::MappingError;
 use sluice_core::mapping::validate::tag_constraints;
 
 use crate::AppState;
 use crate::lambda::model::{function_configuration, function_timestamp, sha256_b64};
-use crate::lambda::{blocking, code_path, now_ms, parse_json};
+use crate::lambda::{blocking, now_ms, parse_json};
 use crate::protocol::rest_json::{LambdaCode, LambdaError};
 
 /// Largest zipped archive Lambda accepts through the API.
@@ -86,7 +89,7 @@ fn role_ok(role: &str) -> bool {
 pub async fn handle(State(app): State<AppState>, body: Bytes) -> Result<Response, LambdaError> {
     if body.len() > MAX_REQUEST {
         return Err(LambdaError::new(
-            LambdaCode::RequestTooLarge,
+            LambdaCode::RequestEntityTooLarge,
             format!(
                 "Request must be smaller than {MAX_REQUEST} bytes for the CreateFunction operation"
             ),
@@ -133,6 +136,9 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
         };
         v.push(format!("Value '{m}' at 'memorySize' failed to satisfy constraint: Member must have value {bound}"));
     }
+    if let Some(h) = &req.handler {
+        handler_constraints(&mut v, h);
+    }
     if let Some(tags) = &req.tags {
         tag_constraints(&mut v, tags.iter());
     }
@@ -177,26 +183,8 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             "Please provide a source for function code.",
         ));
     };
-    let zip = base64::engine::general_purpose::STANDARD
-        .decode(zip_b64.trim())
-        .map_err(|_| {
-            LambdaError::invalid(
-                "Could not unzip uploaded file. Please check your file, then try to upload again.",
-            )
-        })?;
-    if zip.len() > MAX_ZIP {
-        return Err(LambdaError::new(
-            LambdaCode::RequestTooLarge,
-            format!(
-                "Request must be smaller than {MAX_REQUEST} bytes for the CreateFunction operation"
-            ),
-        ));
-    }
-    if !(zip.starts_with(b"PK\x03\x04") || zip.starts_with(b"PK\x05\x06")) {
-        return Err(LambdaError::invalid(
-            "Could not unzip uploaded file. Please check your file, then try to upload again.",
-        ));
-    }
+    let zip = decode_zip(&zip_b64, "CreateFunction")?;
+    check_runtime(req.runtime.as_deref(), req.handler.as_deref())?;
 
     let now = now_ms();
     let sha = sha256_b64(&zip);
@@ -225,7 +213,7 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
     if app.store.get_function(&name)?.is_some() {
         return Err(conflict(&name));
     }
-    write_durably(&code_path(&app.data_dir, &name, &sha), &zip)?;
+    store_package(app, &name, &sha, &zip)?;
     if !app.store.create_function(&record)? {
         return Err(conflict(&name));
     }
@@ -235,6 +223,71 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
     }
     tracing::info!(function = %name, "Function created.");
     Ok(function_configuration(&record, &app.scope))
+}
+
+/// `Handler`'s model constraints (length 128, no whitespace).
+pub(crate) fn handler_constraints(v: &mut Vec<String>, h: &str) {
+    if h.chars().count() > 128 {
+        v.push(format!("Value '{h}' at 'handler' failed to satisfy constraint: Member must have length less than or equal to 128"));
+    }
+    if h.is_empty() || h.chars().any(char::is_whitespace) {
+        v.push(format!("Value '{h}' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"));
+    }
+}
+
+/// A zip function needs a runtime Sluice runs and a handler.
+pub(crate) fn check_runtime(
+    runtime: Option<&str>,
+    handler: Option<&str>,
+) -> Result<(), LambdaError> {
+    let (Some(runtime), Some(_)) = (runtime, handler) else {
+        return Err(LambdaError::invalid(
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+        ));
+    };
+    if RuntimeKind::of(runtime).is_none() {
+        return Err(LambdaError::invalid(format!(
+            "The runtime parameter of {runtime} is not supported by Sluice for creating or updating functions. Supported runtimes: {SUPPORTED_RUNTIMES}."
+        )));
+    }
+    Ok(())
+}
+
+/// `ZipFile` decoded and checked for size; `operation` names the call in AWS's text.
+pub(crate) fn decode_zip(zip_b64: &str, operation: &str) -> Result<Vec<u8>, LambdaError> {
+    let zip = base64::engine::general_purpose::STANDARD
+        .decode(zip_b64.trim())
+        .map_err(|_| LambdaError::invalid(sluice_store::code::UNZIP_FAILED))?;
+    if zip.len() > MAX_ZIP {
+        return Err(LambdaError::new(
+            LambdaCode::RequestEntityTooLarge,
+            format!(
+                "Request must be smaller than {MAX_REQUEST} bytes for the {operation} operation"
+            ),
+        ));
+    }
+    Ok(zip)
+}
+
+/// Unpacks (checking every entry) and keeps the archive `zip` of function `name`: after
+/// this the code can run, whatever record then points at it.
+pub(crate) fn store_package(
+    app: &AppState,
+    name: &str,
+    sha: &str,
+    zip: &[u8],
+) -> Result<(), LambdaError> {
+    let folder = sluice_store::code::unpacked_path(&app.data_dir, name, sha);
+    if !folder.is_dir() {
+        sluice_store::code::unpack(zip, &folder).map_err(|e| {
+            if e.is_package_error() {
+                LambdaError::invalid(e.to_string())
+            } else {
+                LambdaError::internal(&e)
+            }
+        })?;
+    }
+    write_durably(&sluice_store::code::zip_path(&app.data_dir, name, sha), zip)
 }
 
 fn conflict(name: &str) -> LambdaError {

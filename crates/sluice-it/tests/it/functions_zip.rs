@@ -1,0 +1,242 @@
+//! Zip functions through aws-sdk-lambda: CreateFunction with a ZipFile, Invoke, and what
+//! CreateFunction refuses (unsafe or broken archives, runtimes Sluice cannot run).
+
+use std::io::Write;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, LogType, Runtime};
+use zip::write::SimpleFileOptions;
+
+use crate::harness::*;
+
+/// A zip of `(name, unix mode, content)`.
+pub fn package(files: &[(&str, u32, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, mode, content) in files {
+        w.start_file(*name, SimpleFileOptions::default().unix_permissions(*mode))
+            .unwrap();
+        w.write_all(content).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+pub const PY_HANDLER: &str = r#"
+import os, time
+
+def handler(event, context):
+    if event.get("fail"):
+        raise KeyError("missing " + event["fail"])
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    print("processing", event.get("n"))
+    return {"n": event.get("n"), "version": context.function_version,
+            "colour": os.environ.get("COLOUR"), "arn": context.invoked_function_arn}
+"#;
+
+pub async fn create_python(c: &aws_sdk_lambda::Client, name: &str, code: &[u8], timeout: i32) {
+    c.create_function()
+        .function_name(name)
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .timeout(timeout)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("COLOUR", "blue")
+                .build(),
+        )
+        .code(FunctionCode::builder().zip_file(Blob::new(code)).build())
+        .send()
+        .await
+        .unwrap();
+}
+
+pub async fn invoke(
+    c: &aws_sdk_lambda::Client,
+    name: &str,
+    event: serde_json::Value,
+) -> aws_sdk_lambda::operation::invoke::InvokeOutput {
+    c.invoke()
+        .function_name(name)
+        .payload(Blob::new(event.to_string()))
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn json(out: &aws_sdk_lambda::operation::invoke::InvokeOutput) -> serde_json::Value {
+    serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_zip_returns_raises_and_times_out() {
+    let (_f, url) = FakeFunction::start().await;
+    let mut s = Sluice::start(&url).await;
+    let c = s.lambda();
+    let zip = package(&[("app.py", 0o644, PY_HANDLER.as_bytes())]);
+    create_python(&c, "py", &zip, 1).await;
+
+    let out = c
+        .invoke()
+        .function_name("py")
+        .payload(Blob::new(r#"{"n": 1}"#))
+        .log_type(LogType::Tail)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status_code(), 200);
+    assert_eq!(out.function_error(), None);
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"n": 1, "version": "$LATEST", "colour": "blue",
+            "arn": "arn:aws:lambda:us-east-1:000000000000:function:py"})
+    );
+    assert_eq!(out.executed_version(), Some("$LATEST"));
+    let log = base64_decode(out.log_result().unwrap());
+    assert!(log.contains("processing 1"), "{log}");
+
+    let out = invoke(&c, "py", serde_json::json!({"fail": "key"})).await;
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let doc = json(&out);
+    assert_eq!(doc["errorType"], "KeyError");
+    assert_eq!(doc["errorMessage"], "'missing key'");
+    assert!(!doc["stackTrace"].as_array().unwrap().is_empty());
+
+    let out = invoke(&c, "py", serde_json::json!({"sleep": 30})).await;
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let doc = json(&out);
+    assert_eq!(doc["errorType"], "Sandbox.Timedout");
+    assert!(
+        doc["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("Task timed out after 1.00 seconds")
+    );
+
+    // The code survives a restart, even with its unpacked folder gone.
+    s.restart().await;
+    for entry in std::fs::read_dir(s.dir.join("functions/py")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(path).unwrap();
+        }
+    }
+    let c = s.lambda();
+    assert_eq!(
+        json(&invoke(&c, "py", serde_json::json!({"n": 2})).await)["n"],
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provided_zip_runs_its_bootstrap_binary() {
+    let (_f, url) = FakeFunction::start().await;
+    let s = Sluice::start(&url).await;
+    let c = s.lambda();
+    let binary = std::fs::read(crate::functions_runtime::testfn()).unwrap();
+    let zip = package(&[("bootstrap", 0o755, &binary)]);
+    c.create_function()
+        .function_name("rust")
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .runtime(Runtime::Providedal2023)
+        .handler("bootstrap")
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+        .send()
+        .await
+        .unwrap();
+    let out = invoke(&c, "rust", serde_json::json!({"hello": "zip"})).await;
+    assert_eq!(out.function_error(), None);
+    let doc = json(&out);
+    assert_eq!(doc["event"]["hello"], "zip", "{doc}");
+    let out = invoke(
+        &c,
+        "rust",
+        serde_json::json!({"action": "error", "why": "test"}),
+    )
+    .await;
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    assert_eq!(json(&out)["errorMessage"], "refused: test");
+}
+
+fn base64_decode(s: &str) -> String {
+    use base64::Engine;
+    String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(s).unwrap())
+        .into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_function_refuses_what_it_could_not_run() {
+    let (_f, url) = FakeFunction::start().await;
+    let s = Sluice::start(&url).await;
+    let c = s.lambda();
+    let good = package(&[("app.py", 0o644, PY_HANDLER.as_bytes())]);
+    let mut slip = package(&[("xx/evil.py", 0o644, b"x = 1\n")]);
+    for i in 0..slip.len() - 3 {
+        if &slip[i..i + 3] == b"xx/" {
+            slip[i..i + 3].copy_from_slice(b"../");
+        }
+    }
+    let unzip = "Could not unzip uploaded file. Please check your file, then try to upload again.";
+    type Case<'a> = (&'a str, Option<Runtime>, Option<&'a str>, Vec<u8>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "slip",
+            Some(Runtime::Python312),
+            Some("app.handler"),
+            slip,
+            "Could not unzip uploaded file. Please check your file, then try to upload again. Sluice refuses the entry '../evil.py': its path leaves the function's folder.",
+        ),
+        (
+            "corrupt",
+            Some(Runtime::Python312),
+            Some("app.handler"),
+            b"PK\x03\x04garbage".to_vec(),
+            unzip,
+        ),
+        (
+            "java",
+            Some(Runtime::Java21),
+            Some("example.Handler::handleRequest"),
+            good.clone(),
+            "The runtime parameter of java21 is not supported by Sluice for creating or updating functions. Supported runtimes: provided.al2023, provided.al2, provided, python3.9 to python3.14, nodejs18.x to nodejs24.x.",
+        ),
+        (
+            "noruntime",
+            None,
+            Some("app.handler"),
+            good.clone(),
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+        ),
+        (
+            "nohandler",
+            Some(Runtime::Nodejs20x),
+            None,
+            good.clone(),
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+        ),
+    ];
+    for (name, runtime, handler, zip, message) in cases {
+        let e = c
+            .create_function()
+            .function_name(name)
+            .role("arn:aws:iam::000000000000:role/lambda-role")
+            .set_runtime(runtime)
+            .set_handler(handler.map(str::to_owned))
+            .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("InvalidParameterValueException"), "{name}");
+        assert_eq!(e.message(), Some(message), "{name}");
+        let missing = c
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), Some("ResourceNotFoundException"), "{name}");
+        assert!(!s.dir.join("functions").join(name).join("evil.py").exists());
+    }
+    assert!(!s.dir.join("functions/evil.py").exists());
+}
