@@ -51,7 +51,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             &format!("{functions}/{{name}}/configuration"),
-            get(get_function_configuration::handle),
+            get(get_function_configuration::handle).put(update_function_configuration::handle),
+        )
+        .route(
+            &format!("{functions}/{{name}}/code"),
+            axum::routing::put(update_function_code::handle),
         )
         .route(
             &format!("{functions}/{{name}}/invocations"),

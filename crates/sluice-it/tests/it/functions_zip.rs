@@ -240,3 +240,146 @@ async fn create_function_refuses_what_it_could_not_run() {
     }
     assert!(!s.dir.join("functions/evil.py").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updated_code_and_configuration_apply_to_the_next_invocation() {
+    let (_f, url) = FakeFunction::start().await;
+    let s = Sluice::start(&url).await;
+    let c = s.lambda();
+    let v1 = package(&[("app.py", 0o644, PY_HANDLER.as_bytes())]);
+    create_python(&c, "upd", &v1, 3).await;
+    assert_eq!(
+        json(&invoke(&c, "upd", serde_json::json!({"n": 1})).await)["colour"],
+        "blue"
+    );
+    let before = c
+        .get_function_configuration()
+        .function_name("upd")
+        .send()
+        .await
+        .unwrap();
+
+    // Code: a stale RevisionId changes nothing; the current one swaps the code.
+    let v2 = package(&[(
+        "app.py",
+        0o644,
+        b"def handler(event, context):\n    return {'code': 'v2'}\n\ndef other(event, context):\n    return 'other'\n",
+    )]);
+    let stale = c
+        .update_function_code()
+        .function_name("upd")
+        .zip_file(Blob::new(v2.clone()))
+        .revision_id("not-the-revision")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Some("PreconditionFailedException"));
+    assert_eq!(
+        stale.message(),
+        Some(
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+        )
+    );
+    assert_eq!(
+        json(&invoke(&c, "upd", serde_json::json!({"n": 2})).await)["n"],
+        2
+    );
+    let updated = c
+        .update_function_code()
+        .function_name("upd")
+        .zip_file(Blob::new(v2.clone()))
+        .revision_id(before.revision_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.code_size(), v2.len() as i64);
+    assert_ne!(updated.code_sha256(), before.code_sha256());
+    assert_ne!(updated.revision_id(), before.revision_id());
+    assert_eq!(
+        json(&invoke(&c, "upd", serde_json::json!({})).await),
+        serde_json::json!({"code": "v2"})
+    );
+
+    // Configuration: the handler, then environment and timeout.
+    let cfg = c
+        .update_function_configuration()
+        .function_name("upd")
+        .handler("app.other")
+        .memory_size(512)
+        .description("second")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cfg.handler(), Some("app.other"));
+    assert_eq!(cfg.memory_size(), Some(512));
+    assert_eq!(cfg.description(), Some("second"));
+    assert_eq!(cfg.code_sha256(), updated.code_sha256());
+    assert_eq!(
+        json(&invoke(&c, "upd", serde_json::json!({})).await),
+        "other"
+    );
+
+    let bad = c
+        .update_function_configuration()
+        .function_name("upd")
+        .memory_size(64)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Some("ValidationException"));
+    assert_eq!(
+        bad.message(),
+        Some(
+            "1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128"
+        )
+    );
+    let java = c
+        .update_function_configuration()
+        .function_name("upd")
+        .runtime(Runtime::Java21)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(java.code(), Some("InvalidParameterValueException"));
+    let stale = c
+        .update_function_configuration()
+        .function_name("upd")
+        .timeout(9)
+        .revision_id(before.revision_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Some("PreconditionFailedException"));
+    let unchanged = c
+        .get_function_configuration()
+        .function_name("upd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.memory_size(), Some(512));
+    assert_eq!(unchanged.timeout(), Some(3));
+    assert_eq!(unchanged.runtime(), Some(&Runtime::Python312));
+    assert_eq!(unchanged.revision_id(), cfg.revision_id());
+
+    // Functions of the config file change there.
+    let e = c
+        .update_function_configuration()
+        .function_name("echo")
+        .timeout(9)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidParameterValueException"));
+    assert_eq!(
+        e.message(),
+        Some("Function echo is declared in Sluice's config file; change it there.")
+    );
+    let e = c
+        .update_function_code()
+        .function_name("nope")
+        .zip_file(Blob::new(v2))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+}

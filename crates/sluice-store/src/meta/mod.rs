@@ -217,6 +217,33 @@ impl MetaStore {
         Ok(true)
     }
 
+    /// Reads, changes and writes one function atomically (a `RevisionId` check cannot race
+    /// another update). `Ok(None)` when there is no such function; `Ok(Some(Err(e)))` when
+    /// `change` refused, and then nothing is written.
+    pub fn modify_function<E>(
+        &self,
+        name: &str,
+        change: impl FnOnce(&FunctionRecord) -> Result<FunctionRecord, E>,
+    ) -> Result<Option<Result<FunctionRecord, E>>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let next = {
+            let mut table = txn.open_table(FUNCTIONS)?;
+            let current: FunctionRecord = match table.get(name)? {
+                Some(v) => decode("functions", name, v.value())?,
+                None => return Ok(None),
+            };
+            match change(&current) {
+                Err(e) => return Ok(Some(Err(e))),
+                Ok(next) => {
+                    table.insert(name, encode(&next).as_slice())?;
+                    next
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(Some(Ok(next)))
+    }
+
     /// Removes a function; `false` if there was none.
     pub fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
         self.remove(FUNCTIONS, name)

@@ -134,3 +134,33 @@ fn insert_refuses_conflicts_and_modify_is_atomic() {
     assert!(s.get_mapping("u1").unwrap().is_none());
     assert!(s.get_tags(arn).unwrap().is_empty());
 }
+
+#[test]
+fn modify_function_writes_only_what_change_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MetaStore::open(&DataDir::open(dir.path()).unwrap()).unwrap();
+    assert!(
+        store
+            .modify_function("absent", |f| Ok::<_, ()>(f.clone()))
+            .unwrap()
+            .is_none()
+    );
+    store.put_function(&function("f")).unwrap();
+    let refused = store
+        .modify_function("f", |_| Err::<FunctionRecord, _>("stale revision"))
+        .unwrap();
+    assert_eq!(refused, Some(Err("stale revision")));
+    assert_eq!(store.get_function("f").unwrap(), Some(function("f")));
+    let changed = store
+        .modify_function("f", |f| {
+            Ok::<_, ()>(FunctionRecord {
+                memory_size: 512,
+                ..f.clone()
+            })
+        })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.memory_size, 512);
+    assert_eq!(store.get_function("f").unwrap().unwrap().memory_size, 512);
+}

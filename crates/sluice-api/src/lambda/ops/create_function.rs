@@ -114,31 +114,13 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
     if req.code.is_none() {
         v.push(null("code"));
     }
-    if let Some(role) = &req.role
-        && !role_ok(role)
-    {
-        v.push(format!(
-            "Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
-        ));
-    }
-    if let Some(t) = req.timeout
-        && t < 1
-    {
-        v.push(format!("Value '{t}' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1"));
-    }
-    if let Some(m) = req.memory_size
-        && !(128..=10_240).contains(&m)
-    {
-        let bound = if m < 128 {
-            "greater than or equal to 128"
-        } else {
-            "less than or equal to 10240"
-        };
-        v.push(format!("Value '{m}' at 'memorySize' failed to satisfy constraint: Member must have value {bound}"));
-    }
-    if let Some(h) = &req.handler {
-        handler_constraints(&mut v, h);
-    }
+    setting_constraints(
+        &mut v,
+        req.role.as_deref(),
+        req.timeout,
+        req.memory_size,
+        req.handler.as_deref(),
+    );
     if let Some(tags) = &req.tags {
         tag_constraints(&mut v, tags.iter());
     }
@@ -160,13 +142,7 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             "1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64"
         )));
     }
-    if let Some(t) = req.timeout
-        && t > 900
-    {
-        return Err(LambdaError::invalid(format!(
-            "Value {t} for parameter Timeout is invalid. The maximum value is 900 seconds."
-        )));
-    }
+    timeout_limit(req.timeout)?;
     if req.package_type.as_deref().is_some_and(|p| p != "Zip") {
         return Err(LambdaError::invalid(
             "Sluice runs Zip packages only; container images are not supported.",
@@ -225,8 +201,54 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
     Ok(function_configuration(&record, &app.scope))
 }
 
+/// The model constraints of the settings CreateFunction and UpdateFunctionConfiguration
+/// share, in the model's member order.
+pub(crate) fn setting_constraints(
+    v: &mut Vec<String>,
+    role: Option<&str>,
+    timeout: Option<i64>,
+    memory_size: Option<i64>,
+    handler: Option<&str>,
+) {
+    if let Some(role) = role
+        && !role_ok(role)
+    {
+        v.push(format!(
+            "Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
+        ));
+    }
+    if let Some(t) = timeout
+        && t < 1
+    {
+        v.push(format!("Value '{t}' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1"));
+    }
+    if let Some(m) = memory_size
+        && !(128..=10_240).contains(&m)
+    {
+        let bound = if m < 128 {
+            "greater than or equal to 128"
+        } else {
+            "less than or equal to 10240"
+        };
+        v.push(format!("Value '{m}' at 'memorySize' failed to satisfy constraint: Member must have value {bound}"));
+    }
+    if let Some(h) = handler {
+        handler_constraints(v, h);
+    }
+}
+
+/// Lambda's 900-second ceiling (checked after the model constraints).
+pub(crate) fn timeout_limit(timeout: Option<i64>) -> Result<(), LambdaError> {
+    match timeout {
+        Some(t) if t > 900 => Err(LambdaError::invalid(format!(
+            "Value {t} for parameter Timeout is invalid. The maximum value is 900 seconds."
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `Handler`'s model constraints (length 128, no whitespace).
-pub(crate) fn handler_constraints(v: &mut Vec<String>, h: &str) {
+fn handler_constraints(v: &mut Vec<String>, h: &str) {
     if h.chars().count() > 128 {
         v.push(format!("Value '{h}' at 'handler' failed to satisfy constraint: Member must have length less than or equal to 128"));
     }

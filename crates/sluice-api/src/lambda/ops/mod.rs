@@ -14,6 +14,8 @@ pub mod list_tags;
 pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_event_source_mapping;
+pub mod update_function_code;
+pub mod update_function_configuration;
 
 use sluice_core::arn::{FunctionRef, Scope};
 use sluice_core::function::FunctionRecord;

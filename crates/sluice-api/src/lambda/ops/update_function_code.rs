@@ -1,0 +1,153 @@
+//! UpdateFunctionCode: `PUT /2015-03-31/functions/{FunctionName}/code` → 200
+//! `FunctionConfiguration`.
+//!
+//! The new archive is checked and unpacked like CreateFunction's, then kept beside the old
+//! one (content-addressed), and the record points at it in one fsync'd transaction that
+//! also checks `RevisionId`. New invocations run the new code: its folder is a new command
+//! spec, so the process pool retires the warm instances of the old one. Old packages stay
+//! on disk (published versions may run them) until DeleteFunction removes the folder.
+//! `DryRun` checks everything and changes nothing.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sluice_core::function::{FunctionCode, FunctionOrigin, FunctionRecord};
+
+use super::create_function::{CodeInput, MAX_REQUEST, check_runtime, decode_zip, store_package};
+use super::resolve_function;
+use crate::AppState;
+use crate::lambda::model::{function_configuration, function_timestamp, sha256_b64};
+use crate::lambda::{blocking, now_ms, parse_json};
+use crate::protocol::rest_json::{LambdaCode, LambdaError};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateFunctionCodeRequest {
+    #[serde(flatten)]
+    pub code: CodeInput,
+    pub publish: Option<bool>,
+    pub dry_run: Option<bool>,
+    pub revision_id: Option<String>,
+}
+
+pub async fn handle(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Response, LambdaError> {
+    if body.len() > MAX_REQUEST {
+        return Err(LambdaError::new(
+            LambdaCode::RequestEntityTooLarge,
+            format!(
+                "Request must be smaller than {MAX_REQUEST} bytes for the UpdateFunctionCode operation"
+            ),
+        ));
+    }
+    let req: UpdateFunctionCodeRequest = parse_json(&body)?;
+    let out = blocking(move || update(&app, &name, req)).await??;
+    Ok(axum::Json(out).into_response())
+}
+
+/// The `PreconditionFailedException` of a stale `RevisionId`.
+pub(crate) fn revision_mismatch() -> LambdaError {
+    LambdaError::new(
+        LambdaCode::PreconditionFailed,
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+    )
+}
+
+/// Functions of the config file change there, not through the API (a restart would undo it).
+pub(crate) fn api_function(f: &FunctionRecord) -> Result<(), LambdaError> {
+    match f.origin {
+        FunctionOrigin::Api => Ok(()),
+        FunctionOrigin::Config => Err(LambdaError::invalid(format!(
+            "Function {} is declared in Sluice's config file; change it there.",
+            f.name
+        ))),
+    }
+}
+
+fn update(
+    app: &AppState,
+    given: &str,
+    req: UpdateFunctionCodeRequest,
+) -> Result<serde_json::Value, LambdaError> {
+    let (current, _) = resolve_function(&app.store, &app.scope, given, None)?;
+    let name = current.name.clone();
+    if req.code.s3_bucket.is_some() || req.code.image_uri.is_some() {
+        return Err(LambdaError::invalid(
+            "Sluice accepts function code as ZipFile only (no S3 or container image).",
+        ));
+    }
+    let Some(zip_b64) = req.code.zip_file.as_deref() else {
+        return Err(LambdaError::invalid(
+            "Please provide a source for function code.",
+        ));
+    };
+    let zip = decode_zip(zip_b64, "UpdateFunctionCode")?;
+    api_function(&current)?;
+    check_runtime(current.runtime.as_deref(), current.handler.as_deref())?;
+    if req
+        .revision_id
+        .as_deref()
+        .is_some_and(|r| r != current.revision_id)
+    {
+        return Err(revision_mismatch());
+    }
+    if req.publish == Some(true) {
+        return Err(LambdaError::invalid(
+            "Publish is not supported by this Sluice yet: call UpdateFunctionCode without it.",
+        ));
+    }
+    let sha = sha256_b64(&zip);
+    if req.dry_run == Some(true) {
+        let folder = tempfile_dir(app)?;
+        let checked = sluice_store::code::unpack(&zip, &folder.join("check"));
+        let _ = std::fs::remove_dir_all(&folder);
+        checked.map_err(|e| LambdaError::invalid(e.to_string()))?;
+        let preview = FunctionRecord {
+            code: FunctionCode::Zip {
+                sha256: sha,
+                size: zip.len() as u64,
+            },
+            ..current
+        };
+        return Ok(function_configuration(&preview, &app.scope));
+    }
+    store_package(app, &name, &sha, &zip)?;
+    let now = now_ms();
+    let updated = app
+        .store
+        .modify_function(&name, |f| {
+            if req
+                .revision_id
+                .as_deref()
+                .is_some_and(|r| r != f.revision_id)
+            {
+                return Err(revision_mismatch());
+            }
+            Ok(FunctionRecord {
+                code: FunctionCode::Zip {
+                    sha256: sha.clone(),
+                    size: zip.len() as u64,
+                },
+                last_modified: function_timestamp(now),
+                revision_id: uuid::Uuid::new_v4().to_string(),
+                ..f.clone()
+            })
+        })?
+        .ok_or_else(|| super::super::function_not_found(&app.scope.function_arn(&name)))??;
+    tracing::info!(function = %name, code_sha256 = %sha, "Function code updated.");
+    Ok(function_configuration(&updated, &app.scope))
+}
+
+/// A scratch folder under the function folders for a DryRun's unpack check.
+fn tempfile_dir(app: &AppState) -> Result<std::path::PathBuf, LambdaError> {
+    let dir = app
+        .data_dir
+        .function_dir(".dry-run")
+        .join(uuid::Uuid::new_v4().simple().to_string());
+    std::fs::create_dir_all(&dir).map_err(|e| LambdaError::internal(&e))?;
+    Ok(dir)
+}
