@@ -159,3 +159,48 @@ def test_create_function_refuses_unsafe_or_unrunnable_packages(lam):
             message,
         )
         expect_client_error(lambda: lam.get_function(FunctionName=name), "ResourceNotFoundException", 404)
+
+
+def test_cli_publish_version_create_alias_and_invoke_with_qualifier(lam, aws_cli, tmp_path):
+    name = unique_name("zip-ver")
+    lam.create_function(
+        FunctionName=name, Role=ROLE_ARN, Runtime="python3.12", Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": PY_V1})},
+    )
+    published = aws_cli("publish-version", "--function-name", name, "--description", "first")
+    assert published.returncode == 0, published
+    assert published.json["Version"] == "1"
+    assert published.json["FunctionArn"].endswith(f":function:{name}:1")
+
+    archive = tmp_path / "v2.zip"
+    archive.write_bytes(zip_of({"app.py": PY_V2}))
+    updated = aws_cli("update-function-code", "--function-name", name, "--zip-file", f"fileb://{archive}", "--publish")
+    assert updated.returncode == 0, updated
+    assert updated.json["Version"] == "2"
+
+    alias = aws_cli("create-alias", "--function-name", name, "--name", "live", "--function-version", "1")
+    assert alias.returncode == 0, alias
+    assert alias.json["AliasArn"].endswith(f":function:{name}:live")
+    dup = aws_cli("create-alias", "--function-name", name, "--name", "live", "--function-version", "2")
+    assert dup.returncode == 255
+    assert "An error occurred (ResourceConflictException) when calling the CreateAlias operation: Alias already exists:" in dup.stderr
+
+    for qualifier, code, executed in (("1", "v1", "1"), ("live", "v1", "1"), ("2", "v2", "2"), (None, "v2", "$LATEST")):
+        extra = {"Qualifier": qualifier} if qualifier else {}
+        resp, body = invoke(lam, name, {}, **extra)
+        assert body["version"] == code, (qualifier, body)
+        assert resp["ExecutedVersion"] == executed
+
+    expect_client_error(
+        lambda: lam.invoke(FunctionName=name, Qualifier="9", Payload=b"{}"),
+        "ResourceNotFoundException",
+        404,
+        f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}:9",
+    )
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
+    assert versions == ["$LATEST", "1", "2"]
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
+    assert invoke(lam, name, {}, Qualifier="live")[1]["version"] == "v2"
+    assert [a["Name"] for a in lam.list_aliases(FunctionName=name)["Aliases"]] == ["live"]
+    lam.delete_function(FunctionName=name)
+    expect_client_error(lambda: lam.get_alias(FunctionName=name, Name="live"), "ResourceNotFoundException", 404)

@@ -57,9 +57,19 @@ pub struct FunctionRecord {
     /// `LastModified` as Lambda writes it: `2019-10-23T20:03:26.045+0000`.
     pub last_modified: String,
     pub revision_id: String,
+    /// `None` for `$LATEST`; `Some(n)` for published version `n`, an immutable snapshot of
+    /// `$LATEST`'s code and configuration (PublishVersion).
+    #[serde(default)]
+    pub version: Option<u64>,
 }
 
 impl FunctionRecord {
+    /// `Version` as Lambda writes it: `$LATEST` or the number.
+    pub fn version_name(&self) -> String {
+        self.version
+            .map_or_else(|| "$LATEST".to_owned(), |n| n.to_string())
+    }
+
     /// Default `timeout` of a function, as on Lambda.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
     /// Default `MemorySize`, as on Lambda.
@@ -68,6 +78,17 @@ impl FunctionRecord {
     pub fn default_role(account: &str) -> String {
         format!("arn:aws:iam::{account}:role/sluice-function")
     }
+}
+
+/// A function alias: a name for one version (`$LATEST` or a number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasRecord {
+    pub function: String,
+    pub name: String,
+    /// `$LATEST` or a published version number.
+    pub function_version: String,
+    pub description: String,
+    pub revision_id: String,
 }
 
 /// One invocation, synchronous.

@@ -58,6 +58,20 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(update_function_code::handle),
         )
         .route(
+            &format!("{functions}/{{name}}/versions"),
+            post(publish_version::handle).get(list_versions_by_function::handle),
+        )
+        .route(
+            &format!("{functions}/{{name}}/aliases"),
+            post(create_alias::handle).get(list_aliases::handle),
+        )
+        .route(
+            &format!("{functions}/{{name}}/aliases/{{alias}}"),
+            get(get_alias::handle)
+                .put(update_alias::handle)
+                .delete(delete_alias::handle),
+        )
+        .route(
             &format!("{functions}/{{name}}/invocations"),
             post(invoke::handle),
         )

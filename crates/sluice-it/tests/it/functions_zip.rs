@@ -383,3 +383,269 @@ async fn updated_code_and_configuration_apply_to_the_next_invocation() {
         .unwrap_err();
     assert_eq!(e.code(), Some("ResourceNotFoundException"));
 }
+
+/// A handler that reports each event (and which code and version ran) to `REPORT_URL`.
+fn reporting_handler(code: &str) -> String {
+    format!(
+        r#"
+import json, os, urllib.request
+
+def handler(event, context):
+    doc = {{"code": "{code}", "version": context.function_version, "event": event}}
+    req = urllib.request.Request(os.environ["REPORT_URL"], data=json.dumps(doc).encode(), method="POST")
+    urllib.request.urlopen(req).read()
+    return {{"code": "{code}"}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_and_aliases_pick_the_code_that_runs_for_invoke_and_mappings() {
+    let mut report = ScriptedFunction::start(std::sync::Arc::new(|_| (200, "{}".into()))).await;
+    let s = Sluice::start(&report.url).await;
+    let c = s.lambda();
+    let v1 = package(&[("app.py", 0o644, reporting_handler("v1").as_bytes())]);
+    let v2 = package(&[("app.py", 0o644, reporting_handler("v2").as_bytes())]);
+    c.create_function()
+        .function_name("ver")
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("REPORT_URL", &report.url)
+                .build(),
+        )
+        .code(FunctionCode::builder().zip_file(Blob::new(v1)).build())
+        .send()
+        .await
+        .unwrap();
+    let first = c
+        .publish_version()
+        .function_name("ver")
+        .description("first")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.version(), Some("1"));
+    assert_eq!(
+        first.function_arn(),
+        Some("arn:aws:lambda:us-east-1:000000000000:function:ver:1")
+    );
+    assert_eq!(first.description(), Some("first"));
+    let updated = c
+        .update_function_code()
+        .function_name("ver")
+        .zip_file(Blob::new(v2))
+        .send()
+        .await
+        .unwrap();
+    let bad_sha = c
+        .publish_version()
+        .function_name("ver")
+        .code_sha256(first.code_sha256().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(bad_sha.code(), Some("InvalidParameterValueException"));
+    assert_eq!(
+        bad_sha.message().unwrap(),
+        format!(
+            "CodeSHA256 ({}) is different from current CodeSHA256 in $LATEST ({}). Please try again with the CodeSHA256 in $LATEST.",
+            first.code_sha256().unwrap(),
+            updated.code_sha256().unwrap()
+        )
+    );
+    let second = c
+        .publish_version()
+        .function_name("ver")
+        .code_sha256(updated.code_sha256().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.version(), Some("2"));
+    // Nothing changed since version 2: publishing again answers version 2.
+    let again = c
+        .publish_version()
+        .function_name("ver")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.version(), Some("2"));
+    let versions: Vec<String> = c
+        .list_versions_by_function()
+        .function_name("ver")
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .iter()
+        .map(|v| v.version().unwrap().to_owned())
+        .collect();
+    assert_eq!(versions, ["$LATEST", "1", "2"]);
+
+    let alias = c
+        .create_alias()
+        .function_name("ver")
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        alias.alias_arn(),
+        Some("arn:aws:lambda:us-east-1:000000000000:function:ver:live")
+    );
+    let dup = c
+        .create_alias()
+        .function_name("ver")
+        .name("live")
+        .function_version("2")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(dup.code(), Some("ResourceConflictException"));
+    assert_eq!(
+        dup.message(),
+        Some("Alias already exists: arn:aws:lambda:us-east-1:000000000000:function:ver:live")
+    );
+    let missing = c
+        .create_alias()
+        .function_name("ver")
+        .name("later")
+        .function_version("7")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Some("ResourceNotFoundException"));
+    assert_eq!(
+        missing.message(),
+        Some("Function not found: arn:aws:lambda:us-east-1:000000000000:function:ver:7")
+    );
+
+    // Invoke: by version, by alias (in the name or as Qualifier), $LATEST.
+    for (name, qualifier, code, version) in [
+        ("ver", Some("1"), "v1", "1"),
+        ("ver:live", None, "v1", "1"),
+        ("ver", Some("live"), "v1", "1"),
+        ("ver:2", None, "v2", "2"),
+        ("ver", None, "v2", "$LATEST"),
+    ] {
+        let out = c
+            .invoke()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .payload(Blob::new("{}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(&out)["code"], code, "{name} {qualifier:?}");
+        assert_eq!(
+            out.executed_version(),
+            Some(version),
+            "{name} {qualifier:?}"
+        );
+        let seen = report.next().await;
+        assert_eq!(seen["version"], version);
+    }
+    for (name, message) in [
+        (
+            "ver:7",
+            "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ver:7",
+        ),
+        (
+            "ver:nope",
+            "Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:ver:nope",
+        ),
+    ] {
+        let e = c.invoke().function_name(name).send().await.unwrap_err();
+        assert_eq!(e.code(), Some("ResourceNotFoundException"));
+        assert_eq!(e.message(), Some(message));
+    }
+
+    // A mapping through the alias runs the alias's version, and follows it when it moves.
+    let m = c
+        .create_event_source_mapping()
+        .function_name("ver:live")
+        .event_source_arn(SQS)
+        .batch_size(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        m.function_arn(),
+        Some("arn:aws:lambda:us-east-1:000000000000:function:ver:live")
+    );
+    let sqs = s.sqs();
+    let queue = sqs
+        .get_queue_url()
+        .queue_name("jobs")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body("one")
+        .send()
+        .await
+        .unwrap();
+    let seen = report.next().await;
+    assert_eq!(
+        (seen["code"].as_str(), seen["version"].as_str()),
+        (Some("v1"), Some("1"))
+    );
+    assert_eq!(seen["event"]["Records"][0]["body"], "one");
+    c.update_alias()
+        .function_name("ver")
+        .name("live")
+        .function_version("2")
+        .revision_id(alias.revision_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body("two")
+        .send()
+        .await
+        .unwrap();
+    let seen = report.next().await;
+    assert_eq!(
+        (seen["code"].as_str(), seen["version"].as_str()),
+        (Some("v2"), Some("2"))
+    );
+    let stale = c
+        .update_alias()
+        .function_name("ver")
+        .name("live")
+        .function_version("1")
+        .revision_id(alias.revision_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Some("PreconditionFailedException"));
+    let aliases = c.list_aliases().function_name("ver").send().await.unwrap();
+    assert_eq!(aliases.aliases().len(), 1);
+    assert_eq!(aliases.aliases()[0].function_version(), Some("2"));
+
+    c.delete_alias()
+        .function_name("ver")
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .get_alias()
+        .function_name("ver")
+        .name("live")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message(),
+        Some("Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:ver:live")
+    );
+}

@@ -41,7 +41,7 @@
 //! Sluice's own environment (PATH, HOME, a virtualenv…), less every `AWS_*`, `LAMBDA_*`,
 //! `_HANDLER`, `_X_AMZN_*` and `TZ` variable (a function must not pick up the user's real
 //! credentials or profile), plus what Lambda sets (`lambda_env`: the Runtime API address,
-//! function name, `$LATEST`, memory, log group and stream, region, `LAMBDA_TASK_ROOT` = the
+//! function name, the version (`$LATEST` or the published number), memory, log group and stream, region, `LAMBDA_TASK_ROOT` = the
 //! workdir, `AWS_ENDPOINT_URL` = this Sluice, test credentials, `TZ=:UTC`, `_HANDLER` when
 //! the function has a handler), plus the function's `env`, which wins. A relative `workdir`
 //! is taken from Sluice's working directory.
@@ -162,9 +162,24 @@ struct Spec {
     memory_size: u32,
     handler: Option<String>,
     environment: BTreeMap<String, String>,
+    /// `None` for `$LATEST`; a published version has its own pool.
+    version: Option<u64>,
 }
 
 impl Spec {
+    /// The pool's key: the function name, with `:N` for a published version.
+    fn key(&self) -> String {
+        match self.version {
+            Some(n) => format!("{}:{n}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    fn version_name(&self) -> String {
+        self.version
+            .map_or_else(|| "$LATEST".to_owned(), |n| n.to_string())
+    }
+
     fn of(f: &FunctionRecord) -> Option<Self> {
         let FunctionCode::Command {
             command,
@@ -182,6 +197,7 @@ impl Spec {
             memory_size: f.memory_size,
             handler: f.handler.clone(),
             environment: f.environment.clone(),
+            version: f.version,
         })
     }
 }
@@ -285,7 +301,8 @@ impl ProcessInvoker {
             .pools
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = pools.get(&spec.name) {
+        let key = spec.key();
+        if let Some(p) = pools.get(&key) {
             if p.spec == spec {
                 return p.clone();
             }
@@ -299,7 +316,7 @@ impl ProcessInvoker {
             idle: Mutex::new(Vec::new()),
             retired: AtomicBool::new(false),
         });
-        pools.insert(spec.name, pool.clone());
+        pools.insert(key, pool.clone());
         pool
     }
 
@@ -733,16 +750,17 @@ fn lambda_env(
 ) -> Vec<(String, String)> {
     let now = time::OffsetDateTime::now_utc();
     let stream = format!(
-        "{:04}/{:02}/{:02}/[$LATEST]{}",
+        "{:04}/{:02}/{:02}/[{}]{}",
         now.year(),
         u8::from(now.month()),
         now.day(),
+        spec.version_name(),
         uuid::Uuid::new_v4().simple()
     );
     let mut env = vec![
         ("AWS_LAMBDA_RUNTIME_API".into(), runtime_api.to_owned()),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), spec.name.clone()),
-        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), spec.version_name()),
         (
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
             spec.memory_size.to_string(),

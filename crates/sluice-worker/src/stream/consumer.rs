@@ -610,10 +610,10 @@ impl ShardConsumer {
     /// Runs the mapping's function once. `Err` when it could not run at all.
     async fn invoke(&self, settings: &Settings, payload: Vec<u8>) -> Result<Invocation, String> {
         let arn = settings.mapping.function_arn.clone();
-        let name = sluice_core::arn::function_name_of(&arn).to_owned();
         let store = self.deps.store.clone();
-        let lookup = name.clone();
-        let function = tokio::task::spawn_blocking(move || store.get_function(&lookup))
+        let lookup = arn.clone();
+        // The qualifier (version or alias) picks the version that runs.
+        let function = tokio::task::spawn_blocking(move || store.function_for_arn(&lookup))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?

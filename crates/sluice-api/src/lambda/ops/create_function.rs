@@ -63,6 +63,7 @@ pub struct CreateFunctionRequest {
     pub environment: Option<EnvironmentInput>,
     pub package_type: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub publish: Option<bool>,
 }
 
 fn role_ok(role: &str) -> bool {
@@ -185,6 +186,7 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             .unwrap_or_default(),
         last_modified: function_timestamp(now),
         revision_id: uuid::Uuid::new_v4().to_string(),
+        version: None,
     };
     if app.store.get_function(&name)?.is_some() {
         return Err(conflict(&name));
@@ -198,6 +200,9 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             .update_tags(&app.scope.function_arn(&name), |t| t.extend(tags))?;
     }
     tracing::info!(function = %name, "Function created.");
+    if req.publish == Some(true) {
+        return super::publish_version::publish(app, &name, Default::default());
+    }
     Ok(function_configuration(&record, &app.scope))
 }
 

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sluice_core::function::{Invocation, InvokeContext, InvokeError, InvokeRequest};
 
-use super::{qualifier_param, resolve_function};
+use super::{qualifier_param, resolve_qualified};
 use crate::AppState;
 use crate::lambda::blocking;
 use crate::protocol::request_id;
@@ -93,7 +93,7 @@ pub async fn handle(
     let store = app.store.clone();
     let scope = app.scope.clone();
     let (function, function_arn) =
-        blocking(move || resolve_function(&store, &scope, &name, qualifier.as_deref())).await??;
+        blocking(move || resolve_qualified(&store, &scope, &name, qualifier.as_deref())).await??;
     let request = InvokeRequest {
         timeout: function.timeout,
         function,
@@ -124,6 +124,7 @@ pub async fn handle(
         }
         InvocationType::RequestResponse => {
             let memory = request.function.memory_size;
+            let version = request.function.version_name();
             let context = InvokeContext {
                 request_id: Some(request_id()),
                 client_context: client_context(&headers),
@@ -152,10 +153,9 @@ pub async fn handle(
             let mut resp = (StatusCode::OK, body).into_response();
             let h = resp.headers_mut();
             h.insert("content-type", HeaderValue::from_static("application/json"));
-            h.insert(
-                "x-amz-executed-version",
-                HeaderValue::from_static("$LATEST"),
-            );
+            if let Ok(v) = HeaderValue::from_str(&version) {
+                h.insert("x-amz-executed-version", v);
+            }
             if let Some(e) = error {
                 h.insert("x-amz-function-error", HeaderValue::from_static(e));
             }
@@ -165,7 +165,7 @@ pub async fn handle(
             if tail {
                 let ms = elapsed.as_secs_f64() * 1000.0;
                 let mut log =
-                    format!("START RequestId: {request_id} Version: $LATEST\n").into_bytes();
+                    format!("START RequestId: {request_id} Version: {version}\n").into_bytes();
                 log.extend_from_slice(report.log_tail.as_deref().unwrap_or_default());
                 log.extend_from_slice(format!(
                     "END RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory} MB\tMax Memory Used: {memory} MB\t\n",

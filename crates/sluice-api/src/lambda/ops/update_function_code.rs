@@ -6,7 +6,8 @@
 //! also checks `RevisionId`. New invocations run the new code: its folder is a new command
 //! spec, so the process pool retires the warm instances of the old one. Old packages stay
 //! on disk (published versions may run them) until DeleteFunction removes the folder.
-//! `DryRun` checks everything and changes nothing.
+//! `DryRun` checks everything and changes nothing; `Publish` then publishes a version and
+//! answers its configuration.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -95,11 +96,6 @@ fn update(
     {
         return Err(revision_mismatch());
     }
-    if req.publish == Some(true) {
-        return Err(LambdaError::invalid(
-            "Publish is not supported by this Sluice yet: call UpdateFunctionCode without it.",
-        ));
-    }
     let sha = sha256_b64(&zip);
     if req.dry_run == Some(true) {
         let folder = tempfile_dir(app)?;
@@ -139,6 +135,9 @@ fn update(
         })?
         .ok_or_else(|| super::super::function_not_found(&app.scope.function_arn(&name)))??;
     tracing::info!(function = %name, code_sha256 = %sha, "Function code updated.");
+    if req.publish == Some(true) {
+        return super::publish_version::publish(app, &name, Default::default());
+    }
     Ok(function_configuration(&updated, &app.scope))
 }
 

@@ -71,6 +71,7 @@ impl Fixture {
             environment: BTreeMap::from([("GREETING".into(), "hi".into())]),
             last_modified: String::new(),
             revision_id: String::new(),
+            version: None,
         }
     }
 
