@@ -155,6 +155,7 @@ impl Server {
         self.coordinator.await?;
         tracing::debug!("Coordinator stopped.");
         self.retention.await?;
+        self.in_flight.close();
         self.in_flight.idle().await;
         self.processes.shutdown().await;
         tracing::debug!("Function instances stopped.");
