@@ -631,6 +631,32 @@ async fn versions_and_aliases_pick_the_code_that_runs_for_invoke_and_mappings() 
     assert_eq!(aliases.aliases().len(), 1);
     assert_eq!(aliases.aliases()[0].function_version(), Some("2"));
 
+    // A version an alias points at cannot be deleted; another one can.
+    let e = c
+        .delete_function()
+        .function_name("ver")
+        .qualifier("2")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ResourceConflictException"));
+    assert_eq!(
+        e.message(),
+        Some("Unable to delete version because the following aliases reference it: [live]")
+    );
+    c.delete_function()
+        .function_name("ver:1")
+        .send()
+        .await
+        .unwrap();
+    let e = c.invoke().function_name("ver:1").send().await.unwrap_err();
+    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+    assert_eq!(
+        json(&invoke(&c, "ver:live", serde_json::json!({})).await)["code"],
+        "v2"
+    );
+    report.next().await;
+
     c.delete_alias()
         .function_name("ver")
         .name("live")

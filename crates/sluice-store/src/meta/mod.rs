@@ -331,6 +331,41 @@ impl MetaStore {
         Ok(Some(Ok(published)))
     }
 
+    /// Deletes published version `version` of `name` unless aliases point at it. `Ok(false)`
+    /// when there was no such version; `Err(aliases)` (by name) when aliases reference it.
+    #[allow(clippy::type_complexity)]
+    pub fn delete_version(
+        &self,
+        name: &str,
+        version: u64,
+    ) -> Result<Result<bool, Vec<String>>, StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let aliases = txn.open_table(FUNCTION_ALIASES)?;
+            let prefix = format!("{name}/");
+            let mut users = Vec::new();
+            for entry in aliases.range(prefix.as_str()..)? {
+                let (k, v) = entry?;
+                if !k.value().starts_with(&prefix) {
+                    break;
+                }
+                let a: AliasRecord = decode("function_aliases", k.value(), v.value())?;
+                if a.function_version == version.to_string() {
+                    users.push(a.name);
+                }
+            }
+            if !users.is_empty() {
+                return Ok(Err(users));
+            }
+        }
+        let removed = txn
+            .open_table(FUNCTION_VERSIONS)?
+            .remove(Self::version_key(name, version).as_str())?
+            .is_some();
+        txn.commit()?;
+        Ok(Ok(removed))
+    }
+
     /// Published version `version` of `name`.
     pub fn get_version(
         &self,

@@ -95,5 +95,28 @@ pub fn as_command(dir: &DataDir, f: &FunctionRecord) -> Result<FunctionRecord, I
     })
 }
 
+/// Unpacks the package of every zip function and published version whose folder is missing
+/// (a restart after the folders were removed); failures are logged and left to Invoke,
+/// which tries again. Blocking.
+pub fn unpack_missing(store: &sluice_store::MetaStore, dir: &DataDir) {
+    let functions = match store.list_functions() {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot list functions to unpack their code.");
+            return;
+        }
+    };
+    for f in functions {
+        let versions = store.list_versions(&f.name).unwrap_or_default();
+        for f in std::iter::once(f).chain(versions) {
+            if let FunctionCode::Zip { sha256, .. } = &f.code
+                && let Err(e) = sluice_store::code::ensure_unpacked(dir, &f.name, sha256)
+            {
+                tracing::warn!(function = %f.name, error = %e, "Function code cannot be unpacked.");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -359,3 +359,24 @@ async fn new_code_retires_the_old_instances_and_unknown_runtimes_are_refused() {
     );
     fx.processes.shutdown().await;
 }
+
+#[test]
+fn unpack_missing_restores_the_folders_of_functions_and_versions() {
+    let fx = fixture();
+    let store = sluice_store::MetaStore::open(&fx.dir).unwrap();
+    let zip = package(&[("app.py", 0o644, "def handler(e, c):\n    return 1\n")]);
+    let f = fx.function("kept", "python3.12", "app.handler", &zip);
+    store.put_function(&f).unwrap();
+    let v1 = store
+        .publish_version("kept", |l, _, _| Ok::<_, ()>(Some(l.clone())))
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let FunctionCode::Zip { sha256, .. } = &v1.code else {
+        unreachable!()
+    };
+    let folder = sluice_store::code::unpacked_path(&fx.dir, "kept", sha256);
+    assert!(!folder.exists());
+    unpack_missing(&store, &fx.dir);
+    assert!(folder.join("app.py").is_file());
+}
