@@ -25,7 +25,7 @@ pub async fn handle(
             Ok(n) if (1..=10_000).contains(&n) => n.min(50),
             _ => {
                 return Err(MappingError::Validation(vec![format!(
-                    "Value '{m}' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"
+                    "Value '{m}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"
                 )])
                 .into());
             }
