@@ -197,15 +197,29 @@ fn write_entries(
     let mut buf = vec![0u8; 64 * 1024];
     for e in entries {
         let path = root.join(&e.path);
+        // In a fresh folder, creating a path fails for the package's own reasons: a file
+        // and a folder of one name, a name too long.
+        let clash = |err: std::io::Error| {
+            use std::io::ErrorKind::*;
+            match err.kind() {
+                AlreadyExists | NotADirectory | IsADirectory | InvalidFilename | InvalidInput => {
+                    CodeError::Unsafe {
+                        entry: e.path.display().to_string(),
+                        reason: "it cannot be written (it clashes with another entry or its name is too long)",
+                    }
+                }
+                _ => io(&path)(err),
+            }
+        };
         if e.dir {
-            std::fs::create_dir_all(&path).map_err(io(&path))?;
+            std::fs::create_dir_all(&path).map_err(clash)?;
             continue;
         }
         if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(io(p))?;
+            std::fs::create_dir_all(p).map_err(clash)?;
         }
         let mut file = archive.by_index(e.index).map_err(|_| CodeError::Corrupt)?;
-        let mut out = std::fs::File::create(&path).map_err(io(&path))?;
+        let mut out = std::fs::File::create(&path).map_err(clash)?;
         loop {
             // A read error here is a damaged stream (bad CRC, truncated data).
             let n = file.read(&mut buf).map_err(|_| CodeError::Corrupt)?;

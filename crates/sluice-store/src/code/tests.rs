@@ -114,6 +114,16 @@ fn refuses_unsafe_and_broken_archives_and_writes_nothing() {
             "'..\\evil'",
         ),
         ("symlink", symlink, "symbolic links"),
+        (
+            "file then folder of one name",
+            archive(&[("a", 0o644, b"file"), ("a/b", 0o644, b"inside")]),
+            "'a/b': it cannot be written",
+        ),
+        (
+            "name too long",
+            archive(&[(&"n".repeat(300), 0o644, b"x")]),
+            "it cannot be written",
+        ),
         ("not a zip", b"PK\x03\x04 not really".to_vec(), UNZIP_FAILED),
         ("truncated", truncated, UNZIP_FAILED),
         ("bad data", bad_crc, UNZIP_FAILED),
