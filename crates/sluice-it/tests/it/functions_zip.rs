@@ -675,3 +675,76 @@ async fn versions_and_aliases_pick_the_code_that_runs_for_invoke_and_mappings() 
         Some("Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:ver:live")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_mapping_on_a_version_reports_that_version_on_failure() {
+    use aws_sdk_lambda::types::{DestinationConfig, EventSourcePosition, OnFailure};
+    let (_f, url) = FakeFunction::start().await;
+    let s = Sluice::start(&url).await;
+    let c = s.lambda();
+    let zip = package(&[(
+        "app.py",
+        0o644,
+        b"def handler(event, context):\n    raise ValueError('always')\n",
+    )]);
+    create_python(&c, "failing", &zip, 3).await;
+    c.publish_version()
+        .function_name("failing")
+        .send()
+        .await
+        .unwrap();
+    let m = c
+        .create_event_source_mapping()
+        .function_name("failing:1")
+        .event_source_arn(KINESIS)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .maximum_retry_attempts(0)
+        .destination_config(
+            DestinationConfig::builder()
+                .on_failure(OnFailure::builder().destination(DLQ).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    wait_state(&c, m.uuid().unwrap(), "Enabled").await;
+    s.kinesis()
+        .put_record()
+        .stream_name("orders")
+        .partition_key("k")
+        .data(aws_sdk_kinesis::primitives::Blob::new("x"))
+        .send()
+        .await
+        .unwrap();
+    let sqs = s.sqs();
+    let queue = sqs
+        .get_queue_url()
+        .queue_name("dlq")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let mut record = None;
+    for _ in 0..20 {
+        let got = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .wait_time_seconds(5)
+            .send()
+            .await
+            .unwrap();
+        if let Some(m) = got.messages().first() {
+            record = Some(serde_json::from_str::<serde_json::Value>(m.body().unwrap()).unwrap());
+            break;
+        }
+    }
+    let record = record.expect("no on-failure record");
+    assert_eq!(record["responseContext"]["executedVersion"], "1");
+    assert_eq!(record["responseContext"]["functionError"], "Unhandled");
+    assert_eq!(
+        record["requestContext"]["functionArn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:failing:1"
+    );
+}
