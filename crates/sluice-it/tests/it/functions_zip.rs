@@ -284,6 +284,21 @@ async fn updated_code_and_configuration_apply_to_the_next_invocation() {
         json(&invoke(&c, "upd", serde_json::json!({"n": 2})).await)["n"],
         2
     );
+    // DryRun: checked and described, not applied.
+    let dry = c
+        .update_function_code()
+        .function_name("upd")
+        .zip_file(Blob::new(v2.clone()))
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dry.code_size(), v2.len() as i64);
+    assert_eq!(dry.revision_id(), before.revision_id());
+    assert_eq!(
+        json(&invoke(&c, "upd", serde_json::json!({"n": 3})).await)["n"],
+        3
+    );
     let updated = c
         .update_function_code()
         .function_name("upd")

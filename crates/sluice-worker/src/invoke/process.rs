@@ -41,10 +41,11 @@
 //! Sluice's own environment (PATH, HOME, a virtualenv…), less every `AWS_*`, `LAMBDA_*`,
 //! `_HANDLER`, `_X_AMZN_*` and `TZ` variable (a function must not pick up the user's real
 //! credentials or profile), plus what Lambda sets (`lambda_env`: the Runtime API address,
-//! function name, the version (`$LATEST` or the published number), memory, log group and stream, region, `LAMBDA_TASK_ROOT` = the
-//! workdir, `AWS_ENDPOINT_URL` = this Sluice, test credentials, `TZ=:UTC`, `_HANDLER` when
-//! the function has a handler), plus the function's `env`, which wins. A relative `workdir`
-//! is taken from Sluice's working directory.
+//! function name, the version (`$LATEST` or the published number; a published version has
+//! its own pool), memory, log group and stream, region, `LAMBDA_TASK_ROOT` = the workdir,
+//! `AWS_ENDPOINT_URL` = this Sluice, test credentials, `TZ=:UTC`, `_HANDLER` when the
+//! function has a handler), plus the function's `env`, which wins. A relative `workdir` is
+//! taken from Sluice's working directory.
 //!
 //! An Init phase longer than [`INIT_LIMIT`] is a `Sandbox.Timedout` function error ("Init
 //! timed out after 10.00 seconds"; Lambda's own wording for this case is not documented).
