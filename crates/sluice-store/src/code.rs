@@ -10,7 +10,8 @@
 //! `<sha>` is the base64 `CodeSha256` made file-safe ([`file_key`]). A folder appears only
 //! by rename of a fully written temporary folder, so a folder that exists is complete; a
 //! missing one (deleted, or a crash before the rename) is unpacked again from the archive
-//! ([`ensure_unpacked`]), which is how code survives a restart.
+//! ([`ensure_unpacked`]), which is how code survives a restart. Packages nothing uses any
+//! more are removed after an update ([`remove_unreferenced`]).
 //!
 //! # Safety
 //!
@@ -251,6 +252,39 @@ pub fn ensure_unpacked(dir: &DataDir, name: &str, sha256_b64: &str) -> Result<Pa
     unpack(&zip, &dest)?;
     tracing::info!(function = %name, folder = %dest.display(), "Function code unpacked.");
     Ok(dest)
+}
+
+/// Removes the packages (archive and folder) of function `name` whose `CodeSha256` is not
+/// in `keep`; returns how many. Temporary folders (an unpack in progress) stay. Callers keep what
+/// `$LATEST`, every published version and the code just replaced use (instances retired by
+/// an update may still be finishing an invocation there).
+pub fn remove_unreferenced(dir: &DataDir, name: &str, keep: &[&str]) -> Result<usize, CodeError> {
+    let folder = dir.function_dir(name);
+    let kept: Vec<String> = keep.iter().map(|k| file_key(k)).collect();
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(&folder)(e)),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(io(&folder))?;
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let key = file_name.strip_suffix(".zip").unwrap_or(&file_name);
+        // Temporary folders may belong to an unpack in progress.
+        if kept.iter().any(|k| k == key) || file_name.starts_with(".unpack-") {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        gone.map_err(io(&path))?;
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -376,6 +376,30 @@ async fn updated_code_and_configuration_apply_to_the_next_invocation() {
     assert_eq!(unchanged.runtime(), Some(&Runtime::Python312));
     assert_eq!(unchanged.revision_id(), cfg.revision_id());
 
+    // A third package: the first one (used by nothing) is removed, the one it replaced kept.
+    let v3 = package(&[("app.py", 0o644, b"def other(e, c):\n    return 'v3'\n")]);
+    let third = c
+        .update_function_code()
+        .function_name("upd")
+        .zip_file(Blob::new(v3))
+        .send()
+        .await
+        .unwrap();
+    let file = |sha: &str| sha.replace('/', "_").replace('+', "-").replace('=', "x") + ".zip";
+    let mut zips: Vec<String> = std::fs::read_dir(s.dir.join("functions/upd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".zip"))
+        .collect();
+    zips.sort();
+    let mut expected = vec![
+        file(updated.code_sha256().unwrap()),
+        file(third.code_sha256().unwrap()),
+    ];
+    expected.sort();
+    assert_eq!(zips, expected);
+    assert_eq!(json(&invoke(&c, "upd", serde_json::json!({})).await), "v3");
+
     // Functions of the config file change there.
     let e = c
         .update_function_configuration()

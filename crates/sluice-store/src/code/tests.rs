@@ -194,3 +194,31 @@ fn ensure_unpacked_restores_a_missing_folder_from_the_archive() {
     let err = ensure_unpacked(&data, "g", sha).expect_err("no archive");
     assert!(!err.is_package_error());
 }
+
+#[test]
+fn remove_unreferenced_keeps_only_the_named_packages() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let data = DataDir::open(root.path()).expect("data dir");
+    let zip = archive(&[("app.py", 0o644, b"x = 1\n")]);
+    for sha in ["a+1=", "b/2=", "c3"] {
+        let path = zip_path(&data, "f", sha);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &zip).expect("write");
+        ensure_unpacked(&data, "f", sha).expect("unpack");
+    }
+    std::fs::create_dir_all(data.function_dir("f").join(".unpack-crashed")).expect("mkdir");
+    assert_eq!(
+        remove_unreferenced(&data, "f", &["a+1=", "c3"]).expect("gc"),
+        2
+    );
+    let mut left: Vec<String> = std::fs::read_dir(data.function_dir("f"))
+        .expect("read")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [".unpack-crashed", "a-1x", "a-1x.zip", "c3", "c3.zip"]
+    );
+    assert_eq!(remove_unreferenced(&data, "absent", &[]).expect("none"), 0);
+}

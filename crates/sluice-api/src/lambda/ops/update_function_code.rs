@@ -4,10 +4,13 @@
 //! The new archive is checked and unpacked like CreateFunction's, then kept beside the old
 //! one (content-addressed), and the record points at it in one fsync'd transaction that
 //! also checks `RevisionId`. New invocations run the new code: its folder is a new command
-//! spec, so the process pool retires the warm instances of the old one. Old packages stay
-//! on disk (published versions may run them) until DeleteFunction removes the folder.
+//! spec, so the process pool retires the warm instances of the old one. Packages that no
+//! published version uses are removed, except the one just replaced (its retired instances
+//! may still be finishing an invocation).
 //! `DryRun` checks everything and changes nothing; `Publish` then publishes a version and
 //! answers its configuration.
+
+use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -49,6 +52,9 @@ pub async fn handle(
     let out = blocking(move || update(&app, &name, req)).await??;
     Ok(axum::Json(out).into_response())
 }
+
+/// Held from writing a package to removing unused ones (on a blocking thread).
+static UPDATES: Mutex<()> = Mutex::new(());
 
 /// The `PreconditionFailedException` of a stale `RevisionId`.
 pub(crate) fn revision_mismatch() -> LambdaError {
@@ -111,6 +117,9 @@ fn update(
         };
         return Ok(function_configuration(&preview, &app.scope));
     }
+    // One code update at a time: another update's clean-up must not remove this package
+    // between its write and the commit that points at it.
+    let _one_at_a_time = UPDATES.lock().unwrap_or_else(PoisonError::into_inner);
     store_package(app, &name, &sha, &zip)?;
     let now = now_ms();
     let updated = app
@@ -135,10 +144,40 @@ fn update(
         })?
         .ok_or_else(|| super::super::function_not_found(&app.scope.function_arn(&name)))??;
     tracing::info!(function = %name, code_sha256 = %sha, "Function code updated.");
+    forget_old_packages(app, &name, &current);
     if req.publish == Some(true) {
         return super::publish_version::publish(app, &name, Default::default());
     }
     Ok(function_configuration(&updated, &app.scope))
+}
+
+/// Removes the packages neither `$LATEST`, a published version, nor the code just replaced
+/// (`previous`; its retired instances may be finishing) uses. Best effort: logged.
+fn forget_old_packages(app: &AppState, name: &str, previous: &FunctionRecord) {
+    let mut keep = Vec::new();
+    let records = app
+        .store
+        .get_function(name)
+        .ok()
+        .flatten()
+        .into_iter()
+        .chain(app.store.list_versions(name).unwrap_or_default())
+        .chain(std::iter::once(previous.clone()));
+    for f in records {
+        if let FunctionCode::Zip { sha256, .. } = f.code {
+            keep.push(sha256);
+        }
+    }
+    let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
+    match sluice_store::code::remove_unreferenced(&app.data_dir, name, &keep) {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::debug!(function = %name, removed = n, "Unused function packages removed.")
+        }
+        Err(e) => {
+            tracing::warn!(function = %name, error = %e, "Could not remove unused function packages.")
+        }
+    }
 }
 
 /// A scratch folder under the function folders for a DryRun's unpack check.
