@@ -199,6 +199,17 @@ def test_cli_publish_version_create_alias_and_invoke_with_qualifier(lam, aws_cli
     )
     versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
     assert versions == ["$LATEST", "1", "2"]
+    listed = [
+        (f["FunctionName"], f["Version"])
+        for page in lam.get_paginator("list_functions").paginate(
+            FunctionVersion="ALL", PaginationConfig={"PageSize": 1}
+        )
+        for f in page["Functions"]
+        if f["FunctionName"] == name
+    ]
+    assert listed == [(name, "$LATEST"), (name, "1"), (name, "2")]
+    plain = [f["Version"] for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    assert plain == ["$LATEST"]
     lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
     assert invoke(lam, name, {}, Qualifier="live")[1]["version"] == "v2"
     assert [a["Name"] for a in lam.list_aliases(FunctionName=name)["Aliases"]] == ["live"]
