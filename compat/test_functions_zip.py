@@ -8,9 +8,10 @@ from __future__ import annotations
 import base64
 import io
 import json
+import urllib.request
 import zipfile
 
-from sluice_compat import ROLE_ARN, expect_client_error, unique_name
+from sluice_compat import ROLE_ARN, code_sha256, expect_client_error, unique_name
 
 
 def zip_of(files: dict[str, str]) -> bytes:
@@ -210,6 +211,12 @@ def test_cli_publish_version_create_alias_and_invoke_with_qualifier(lam, aws_cli
     assert listed == [(name, "$LATEST"), (name, "1"), (name, "2")]
     plain = [f["Version"] for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
     assert plain == ["$LATEST"]
+    for qualifier in ("1", "2"):
+        got = lam.get_function(FunctionName=name, Qualifier=qualifier)
+        assert got["Configuration"]["Version"] == qualifier
+        with urllib.request.urlopen(got["Code"]["Location"]) as resp:
+            code = resp.read()
+        assert code_sha256(code) == got["Configuration"]["CodeSha256"]
     lam.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
     assert invoke(lam, name, {}, Qualifier="live")[1]["version"] == "v2"
     assert [a["Name"] for a in lam.list_aliases(FunctionName=name)["Aliases"]] == ["live"]

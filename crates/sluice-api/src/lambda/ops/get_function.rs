@@ -24,7 +24,10 @@ pub async fn handle(
         let code = match &f.code {
             FunctionCode::Zip { .. } => json!({
                 "RepositoryType": "S3",
-                "Location": format!("{}/_sluice/functions/{}/code", app.endpoint, f.name),
+                "Location": match f.version {
+                    Some(n) => format!("{}/_sluice/functions/{}/code?Qualifier={n}", app.endpoint, f.name),
+                    None => format!("{}/_sluice/functions/{}/code", app.endpoint, f.name),
+                },
             }),
             FunctionCode::Url { url } => json!({"RepositoryType": "Sluice", "Location": url}),
             FunctionCode::Command { .. } => json!({"RepositoryType": "Sluice"}),
