@@ -306,15 +306,18 @@ pub(crate) fn store_package(
 ) -> Result<(), LambdaError> {
     let folder = sluice_store::code::unpacked_path(&app.data_dir, name, sha);
     if !folder.is_dir() {
-        sluice_store::code::unpack(zip, &folder).map_err(|e| {
-            if e.is_package_error() {
-                LambdaError::invalid(e.to_string())
-            } else {
-                LambdaError::internal(&e)
-            }
-        })?;
+        sluice_store::code::unpack(zip, &folder).map_err(package_error)?;
     }
     write_durably(&sluice_store::code::zip_path(&app.data_dir, name, sha), zip)
+}
+
+/// A package's fault is the client's (InvalidParameterValueException); the disk's is ours.
+pub(crate) fn package_error(e: sluice_store::code::CodeError) -> LambdaError {
+    if e.is_package_error() {
+        LambdaError::invalid(e.to_string())
+    } else {
+        LambdaError::internal(&e)
+    }
 }
 
 fn conflict(name: &str) -> LambdaError {

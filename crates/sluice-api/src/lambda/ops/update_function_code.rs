@@ -18,7 +18,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sluice_core::function::{FunctionCode, FunctionOrigin, FunctionRecord};
 
-use super::create_function::{CodeInput, MAX_REQUEST, check_runtime, decode_zip, store_package};
+use super::create_function::{
+    CodeInput, MAX_REQUEST, check_runtime, decode_zip, package_error, store_package,
+};
 use super::resolve_function;
 use crate::AppState;
 use crate::lambda::model::{function_configuration, function_timestamp, sha256_b64};
@@ -104,10 +106,10 @@ fn update(
     }
     let sha = sha256_b64(&zip);
     if req.dry_run == Some(true) {
-        let folder = tempfile_dir(app)?;
+        let folder = dry_run_dir(app)?;
         let checked = sluice_store::code::unpack(&zip, &folder.join("check"));
         let _ = std::fs::remove_dir_all(&folder);
-        checked.map_err(|e| LambdaError::invalid(e.to_string()))?;
+        checked.map_err(package_error)?;
         let preview = FunctionRecord {
             code: FunctionCode::Zip {
                 sha256: sha,
@@ -181,7 +183,7 @@ fn forget_old_packages(app: &AppState, name: &str, previous: &FunctionRecord) {
 }
 
 /// A scratch folder under the function folders for a DryRun's unpack check.
-fn tempfile_dir(app: &AppState) -> Result<std::path::PathBuf, LambdaError> {
+fn dry_run_dir(app: &AppState) -> Result<std::path::PathBuf, LambdaError> {
     let dir = app
         .data_dir
         .function_dir(".dry-run")
