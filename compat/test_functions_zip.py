@@ -209,7 +209,12 @@ def test_cli_publish_version_create_alias_and_invoke_with_qualifier(lam, aws_cli
         if f["FunctionName"] == name
     ]
     assert listed == [(name, "$LATEST"), (name, "1"), (name, "2")]
-    plain = [f["Version"] for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    plain = [
+        f["Version"]
+        for page in lam.get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+        if f["FunctionName"] == name
+    ]
     assert plain == ["$LATEST"]
     for qualifier in ("1", "2"):
         got = lam.get_function(FunctionName=name, Qualifier=qualifier)
