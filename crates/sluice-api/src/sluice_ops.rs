@@ -63,15 +63,18 @@ async fn outbox(
     Ok(axum::Json(serde_json::json!({ "Records": records })).into_response())
 }
 
-/// The zip of an API-deployed function (GetFunction's `Code.Location`).
+/// The zip of an API-deployed function (GetFunction's `Code.Location`), of a published
+/// version with `?Qualifier=N`.
 async fn function_code(
     State(app): State<AppState>,
     Path(name): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, LambdaError> {
     let store = app.store.clone();
     let dir = app.data_dir.clone();
+    let qualifier = crate::lambda::ops::qualifier_param(query.as_deref());
     let found = blocking(move || -> Result<Option<Vec<u8>>, LambdaError> {
-        let Some(f) = store.get_function(&name)? else {
+        let Some(f) = store.resolve_function(&name, qualifier.as_deref())? else {
             return Ok(None);
         };
         let sluice_core::function::FunctionCode::Zip { sha256, .. } = &f.code else {

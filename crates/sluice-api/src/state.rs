@@ -8,7 +8,7 @@ use sluice_core::function::Invoker;
 use sluice_store::kinesis::KinesisStore;
 use sluice_store::sqs::SqsStore;
 use sluice_store::{DataDir, MetaStore};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// Shared state of the HTTP surface. Cheap to clone.
 #[derive(Clone)]
@@ -41,31 +41,61 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// Counts background tasks so shutdown can wait until they end.
-#[derive(Clone, Default, Debug)]
+/// Counts background tasks so shutdown can wait until they end, and tells them when
+/// shutdown begins (asynchronous Invokes then stop waiting to retry).
+#[derive(Clone, Debug)]
 pub struct InFlight {
-    inner: Arc<(AtomicUsize, Notify)>,
+    inner: Arc<Tasks>,
+}
+
+#[derive(Debug)]
+struct Tasks {
+    running: AtomicUsize,
+    done: Notify,
+    closing: watch::Sender<bool>,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        Self {
+            inner: Arc::new(Tasks {
+                running: AtomicUsize::new(0),
+                done: Notify::new(),
+                closing: watch::channel(false).0,
+            }),
+        }
+    }
 }
 
 /// Held by a running background task; dropping it marks the task done.
 #[derive(Debug)]
 pub struct InFlightGuard {
-    inner: Arc<(AtomicUsize, Notify)>,
+    inner: Arc<Tasks>,
 }
 
 impl InFlight {
     pub fn start(&self) -> InFlightGuard {
-        self.inner.0.fetch_add(1, Ordering::SeqCst);
+        self.inner.running.fetch_add(1, Ordering::SeqCst);
         InFlightGuard {
             inner: self.inner.clone(),
         }
     }
 
+    /// Shutdown begins: tasks waiting to retry give up (see [`InFlight::closing`]).
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Becomes `true` when shutdown begins.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
     /// Resolves once no background task is running.
     pub async fn idle(&self) {
         loop {
-            let notified = self.inner.1.notified();
-            if self.inner.0.load(Ordering::SeqCst) == 0 {
+            let notified = self.inner.done.notified();
+            if self.inner.running.load(Ordering::SeqCst) == 0 {
                 return;
             }
             notified.await;
@@ -75,8 +105,8 @@ impl InFlight {
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        if self.inner.0.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.inner.1.notify_waiters();
+        if self.inner.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.inner.done.notify_waiters();
         }
     }
 }

@@ -57,9 +57,19 @@ pub struct FunctionRecord {
     /// `LastModified` as Lambda writes it: `2019-10-23T20:03:26.045+0000`.
     pub last_modified: String,
     pub revision_id: String,
+    /// `None` for `$LATEST`; `Some(n)` for published version `n`, an immutable snapshot of
+    /// `$LATEST`'s code and configuration (PublishVersion).
+    #[serde(default)]
+    pub version: Option<u64>,
 }
 
 impl FunctionRecord {
+    /// `Version` as Lambda writes it: `$LATEST` or the number.
+    pub fn version_name(&self) -> String {
+        self.version
+            .map_or_else(|| "$LATEST".to_owned(), |n| n.to_string())
+    }
+
     /// Default `timeout` of a function, as on Lambda.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
     /// Default `MemorySize`, as on Lambda.
@@ -68,6 +78,17 @@ impl FunctionRecord {
     pub fn default_role(account: &str) -> String {
         format!("arn:aws:iam::{account}:role/sluice-function")
     }
+}
+
+/// A function alias: a name for one version (`$LATEST` or a number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasRecord {
+    pub function: String,
+    pub name: String,
+    /// `$LATEST` or a published version number.
+    pub function_version: String,
+    pub description: String,
+    pub revision_id: String,
 }
 
 /// One invocation, synchronous.
@@ -170,5 +191,34 @@ pub trait Invoker: Send + Sync {
                 log_tail: None,
             }
         })
+    }
+}
+
+/// How a zip function's code is started, by its `Runtime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// OS-only runtimes: the package's own `bootstrap` executable.
+    Provided,
+    /// `python3.x`: Sluice's embedded Python runtime client imports `module.function`.
+    Python,
+    /// `nodejsN.x`: Sluice's embedded Node runtime client loads `file.export`.
+    Node,
+}
+
+/// The runtimes Sluice runs zip functions with, as listed in its error messages.
+pub const SUPPORTED_RUNTIMES: &str =
+    "provided.al2023, provided.al2, provided, python3.9 to python3.14, nodejs18.x to nodejs24.x";
+
+impl RuntimeKind {
+    /// The kind of a Lambda `Runtime` value; `None` for runtimes Sluice cannot run
+    /// (java, dotnet, ruby, retired versions, unknown names).
+    pub fn of(runtime: &str) -> Option<Self> {
+        match runtime {
+            "provided" | "provided.al2" | "provided.al2023" => Some(Self::Provided),
+            "python3.9" | "python3.10" | "python3.11" | "python3.12" | "python3.13"
+            | "python3.14" => Some(Self::Python),
+            "nodejs18.x" | "nodejs20.x" | "nodejs22.x" | "nodejs24.x" => Some(Self::Node),
+            _ => None,
+        }
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! - [`data_dir`]: the data directory: its marker file, what it holds, and the refusal of a
 //!   directory that is not Sluice's.
+//! - [`code`]: deployment packages of zip functions: the stored archive and its unpacked
+//!   folder; unpacking refuses unsafe entries and AWS's size limits.
 //! - [`meta`]: metadata (functions, mappings, tags, declared sources) in one redb file,
 //!   every write an fsync'd transaction, so an answered request survives `kill -9`; also
 //!   stream checkpoints and the on-failure outbox.
@@ -17,6 +19,7 @@
 //!   in one journal (a [`log::ShardLog`]) with group commit, a small index per message in
 //!   memory.
 
+pub mod code;
 pub mod data_dir;
 pub mod dynamodb;
 pub mod kinesis;

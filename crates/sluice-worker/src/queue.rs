@@ -293,9 +293,10 @@ impl Poller {
 
     /// Runs the function once; `None` when it could not run at all.
     async fn invoke(&self, m: &EventSourceMapping, payload: Vec<u8>) -> Option<Invocation> {
-        let name = sluice_core::arn::function_name_of(&m.function_arn).to_owned();
+        let arn = m.function_arn.clone();
         let store = self.deps.store.clone();
-        let function = tokio::task::spawn_blocking(move || store.get_function(&name))
+        // The qualifier (version or alias) picks the version that runs.
+        let function = tokio::task::spawn_blocking(move || store.function_for_arn(&arn))
             .await
             .ok()?
             .ok()??;

@@ -222,8 +222,9 @@ impl SnsDeliverer {
         let mut backoff = self.policy.unreachable_first;
         loop {
             let store = self.store.clone();
-            let lookup = name.clone();
-            let function = tokio::task::spawn_blocking(move || store.get_function(&lookup))
+            let arn = d.endpoint.clone();
+            // A qualified ARN (`:alias`, `:3`) runs that version, as on Lambda.
+            let function = tokio::task::spawn_blocking(move || store.function_for_arn(&arn))
                 .await
                 .ok()
                 .and_then(Result::ok);

@@ -361,12 +361,14 @@ impl ConfigFile {
                 environment: d.env.clone(),
                 last_modified: function_timestamp(now),
                 revision_id: uuid::Uuid::new_v4().to_string(),
+                version: None,
             };
             // Keep the stored record (and its LastModified) when nothing changed.
             let unchanged = existing.as_ref().is_some_and(|e| {
                 FunctionRecord {
                     last_modified: e.last_modified.clone(),
                     revision_id: e.revision_id.clone(),
+                    version: None,
                     ..record.clone()
                 } == *e
             });

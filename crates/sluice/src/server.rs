@@ -103,7 +103,12 @@ impl Server {
             ..ProcessSettings::default()
         });
         let invoker: Arc<dyn sluice_core::function::Invoker> =
-            Arc::new(FunctionInvoker::with_processes(processes.clone()));
+            Arc::new(FunctionInvoker::with_processes(processes.clone()).with_code(dir.clone()));
+        // Zip functions' folders come back at start when missing (Invoke would unpack too).
+        let (code_store, code_dir) = (store.clone(), dir.clone());
+        tokio::task::spawn_blocking(move || {
+            sluice_worker::invoke::zip::unpack_missing(&code_store, &code_dir)
+        });
         // The embedded DynamoDB keeps its tables in the metadata database.
         let dynamodb =
             sluice_store::dynamodb::DynamoStore::open(&store, &opts.region, &opts.account_id)?;
@@ -186,6 +191,7 @@ impl Server {
         tracing::debug!("Coordinator stopped.");
         self.retention.await?;
         self.deliverer.await?;
+        self.in_flight.close();
         self.in_flight.idle().await;
         self.processes.shutdown().await;
         tracing::debug!("Function instances stopped.");

@@ -14,6 +14,8 @@ use sluice_store::{MetaStore, SourceType, StoreError};
 #[derive(Debug, Default)]
 pub struct StoreCatalog {
     functions: HashSet<String>,
+    /// `name:qualifier` of every published version and alias.
+    qualified: HashSet<String>,
     sources: HashMap<String, SourceType>,
     /// Stream ARNs and consumer ARNs of the embedded Kinesis.
     kinesis: HashSet<String>,
@@ -44,6 +46,7 @@ impl StoreCatalog {
             kinesis: arns,
             sns: sns.list_topics().into_iter().collect(),
             sqs: sqs.list_queues().iter().map(|n| sqs.queue_arn(n)).collect(),
+            qualified: store.function_qualifiers()?.into_iter().collect(),
             functions: store
                 .list_functions()?
                 .into_iter()
@@ -69,10 +72,12 @@ impl StoreCatalog {
 }
 
 impl Catalog for StoreCatalog {
-    /// Only `$LATEST` exists until versions and aliases land with the functions work.
+    /// `$LATEST`, a published version or an alias of a stored function.
     fn function_exists(&self, function: &FunctionRef) -> bool {
         self.functions.contains(&function.name)
-            && function.qualifier.as_deref().is_none_or(|q| q == "$LATEST")
+            && function.qualifier.as_deref().is_none_or(|q| {
+                q == "$LATEST" || self.qualified.contains(&format!("{}:{q}", function.name))
+            })
     }
 
     fn source_exists(&self, source: &SourceArn) -> bool {

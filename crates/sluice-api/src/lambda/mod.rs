@@ -51,7 +51,25 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             &format!("{functions}/{{name}}/configuration"),
-            get(get_function_configuration::handle),
+            get(get_function_configuration::handle).put(update_function_configuration::handle),
+        )
+        .route(
+            &format!("{functions}/{{name}}/code"),
+            axum::routing::put(update_function_code::handle),
+        )
+        .route(
+            &format!("{functions}/{{name}}/versions"),
+            post(publish_version::handle).get(list_versions_by_function::handle),
+        )
+        .route(
+            &format!("{functions}/{{name}}/aliases"),
+            post(create_alias::handle).get(list_aliases::handle),
+        )
+        .route(
+            &format!("{functions}/{{name}}/aliases/{{alias}}"),
+            get(get_alias::handle)
+                .put(update_alias::handle)
+                .delete(delete_alias::handle),
         )
         .route(
             &format!("{functions}/{{name}}/invocations"),
@@ -100,16 +118,7 @@ pub fn now_ms() -> u64 {
 /// Where an API-deployed function's zip lives: content-addressed, so a refused or crashed
 /// CreateFunction never overwrites a live function's code.
 pub fn code_path(dir: &DataDir, name: &str, sha256_b64: &str) -> PathBuf {
-    let file: String = sha256_b64
-        .chars()
-        .map(|c| match c {
-            '/' => '_',
-            '+' => '-',
-            '=' => 'x',
-            c => c,
-        })
-        .collect();
-    dir.function_dir(name).join(format!("{file}.zip"))
+    sluice_store::code::zip_path(dir, name, sha256_b64)
 }
 
 /// The `Function not found: <arn>` error.

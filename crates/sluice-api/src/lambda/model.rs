@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 use sluice_core::arn::Scope;
-use sluice_core::function::{FunctionCode, FunctionRecord};
+use sluice_core::function::{AliasRecord, FunctionCode, FunctionRecord};
 use sluice_core::mapping::EventSourceMapping;
 
 /// Epoch seconds with millisecond precision, as a JSON number.
@@ -110,16 +110,31 @@ pub fn mapping_json(m: &EventSourceMapping, scope: &Scope, in_list: bool) -> Val
     Value::Object(o)
 }
 
-/// `FunctionConfiguration` of `$LATEST`.
+/// `AliasConfiguration`.
+pub fn alias_json(a: &AliasRecord, scope: &Scope) -> Value {
+    json!({
+        "AliasArn": format!("{}:{}", scope.function_arn(&a.function), a.name),
+        "Name": a.name,
+        "FunctionVersion": a.function_version,
+        "Description": a.description,
+        "RevisionId": a.revision_id,
+    })
+}
+
+/// `FunctionConfiguration` of `$LATEST` or of a published version (qualified ARN).
 pub fn function_configuration(f: &FunctionRecord, scope: &Scope) -> Value {
-    let (code_size, code_sha) = match &f.code {
-        FunctionCode::Zip { sha256, size } => (*size, sha256.clone()),
-        FunctionCode::Url { url } => (0, sha256_b64(url.as_bytes())),
-        FunctionCode::Command { command, .. } => (0, sha256_b64(command.join(" ").as_bytes())),
+    let code_size = match &f.code {
+        FunctionCode::Zip { size, .. } => *size,
+        _ => 0,
     };
+    let code_sha = code_sha256(f);
     let mut o = Map::new();
     o.insert("FunctionName".into(), json!(f.name));
-    o.insert("FunctionArn".into(), json!(scope.function_arn(&f.name)));
+    let arn = match f.version {
+        Some(n) => format!("{}:{n}", scope.function_arn(&f.name)),
+        None => scope.function_arn(&f.name),
+    };
+    o.insert("FunctionArn".into(), json!(arn));
     if let Some(r) = &f.runtime {
         o.insert("Runtime".into(), json!(r));
     }
@@ -133,7 +148,7 @@ pub fn function_configuration(f: &FunctionRecord, scope: &Scope) -> Value {
     o.insert("MemorySize".into(), json!(f.memory_size));
     o.insert("LastModified".into(), json!(f.last_modified));
     o.insert("CodeSha256".into(), json!(code_sha));
-    o.insert("Version".into(), json!("$LATEST"));
+    o.insert("Version".into(), json!(f.version_name()));
     if !f.environment.is_empty() {
         o.insert("Environment".into(), json!({"Variables": f.environment}));
     }
@@ -153,6 +168,15 @@ pub fn function_configuration(f: &FunctionRecord, scope: &Scope) -> Value {
         json!({"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", f.name)}),
     );
     Value::Object(o)
+}
+
+/// `CodeSha256`: the package's, or a digest of the URL or command of config functions.
+pub fn code_sha256(f: &FunctionRecord) -> String {
+    match &f.code {
+        FunctionCode::Zip { sha256, .. } => sha256.clone(),
+        FunctionCode::Url { url } => sha256_b64(url.as_bytes()),
+        FunctionCode::Command { command, .. } => sha256_b64(command.join(" ").as_bytes()),
+    }
 }
 
 /// Base64 of a SHA-256 digest, as Lambda's `CodeSha256`.

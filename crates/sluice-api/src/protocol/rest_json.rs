@@ -19,6 +19,11 @@ pub enum LambdaCode {
     ResourceInUse,
     InvalidRequestContent,
     RequestTooLarge,
+    /// CreateFunction / UpdateFunctionCode bodies over the limit (not in the model; AWS
+    /// answers it).
+    RequestEntityTooLarge,
+    /// A `RevisionId` that no longer matches.
+    PreconditionFailed,
     UnsupportedMediaType,
     ResourceNotReady,
     Service,
@@ -34,6 +39,8 @@ impl LambdaCode {
             Self::ResourceInUse => "ResourceInUseException",
             Self::InvalidRequestContent => "InvalidRequestContentException",
             Self::RequestTooLarge => "RequestTooLargeException",
+            Self::RequestEntityTooLarge => "RequestEntityTooLargeException",
+            Self::PreconditionFailed => "PreconditionFailedException",
             Self::UnsupportedMediaType => "UnsupportedMediaTypeException",
             Self::ResourceNotReady => "ResourceNotReadyException",
             Self::Service => "ServiceException",
@@ -48,7 +55,8 @@ impl LambdaCode {
             | Self::InvalidRequestContent => StatusCode::BAD_REQUEST,
             Self::ResourceNotFound => StatusCode::NOT_FOUND,
             Self::ResourceConflict => StatusCode::CONFLICT,
-            Self::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTooLarge | Self::RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ResourceNotReady => StatusCode::BAD_GATEWAY,
             Self::Service => StatusCode::INTERNAL_SERVER_ERROR,
@@ -63,6 +71,8 @@ impl LambdaCode {
             | Self::ResourceConflict
             | Self::InvalidRequestContent
             | Self::RequestTooLarge
+            | Self::RequestEntityTooLarge
+            | Self::PreconditionFailed
             | Self::UnsupportedMediaType
             | Self::ResourceNotReady => "message",
             Self::ResourceNotFound | Self::ResourceInUse | Self::Service => "Message",

@@ -45,7 +45,7 @@ fn python() -> String {
 }
 
 /// The `lambda_runtime` handler binary, next to this test binary's `deps/` folder.
-fn testfn() -> String {
+pub(crate) fn testfn() -> String {
     let exe = std::env::current_exe().unwrap();
     let path = exe
         .parent()

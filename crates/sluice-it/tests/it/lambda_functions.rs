@@ -37,6 +37,8 @@ async fn functions_are_created_listed_and_deleted() {
         .create_function()
         .function_name("api-fn")
         .role("arn:aws:iam::000000000000:role/lambda-role")
+        .runtime(Runtime::Python312)
+        .handler("index.handler")
         .code(
             FunctionCode::builder()
                 .zip_file(Blob::new(minimal_zip()))
@@ -129,4 +131,59 @@ async fn invoke_runs_url_functions() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("ResourceNotFoundException"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_payloads_over_lambdas_limits_are_refused() {
+    let (f, url) = FakeFunction::start().await;
+    let s = Sluice::start(&url).await;
+    let c = s.lambda();
+    // JSON strings of the given total size.
+    let payload = |n: usize| format!("\"{}\"", "x".repeat(n - 2));
+    let e = c
+        .invoke()
+        .function_name("echo")
+        .payload(Blob::new(payload(6_291_457)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("RequestTooLargeException"));
+    assert_eq!(
+        e.message(),
+        Some("Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+    );
+    let e = c
+        .invoke()
+        .function_name("echo")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(payload(1_048_577)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("RequestTooLargeException"));
+    assert_eq!(
+        e.message(),
+        Some(
+            "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)"
+        )
+    );
+    assert!(f.received.lock().unwrap().is_empty());
+    // At the limits, both run.
+    let out = c
+        .invoke()
+        .function_name("echo")
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(payload(1_048_576)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status_code(), 202);
+    let out = c
+        .invoke()
+        .function_name("echo")
+        .payload(Blob::new(payload(1_048_577)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status_code(), 200);
 }

@@ -5,6 +5,7 @@
 
 mod dynamodb;
 mod functions_runtime;
+mod functions_zip;
 mod harness;
 mod kinesis;
 mod lambda_esm;

@@ -522,6 +522,8 @@ async fn a_mapping_stuck_on_an_unrunnable_function_still_deletes() {
         .send()
         .await
         .unwrap();
+    // Its code is gone from the data dir: the function cannot be started at all.
+    std::fs::remove_dir_all(s.dir.join("functions/zipped")).unwrap();
     let stuck = lambda
         .create_event_source_mapping()
         .function_name("zipped")

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use sluice_core::function::FunctionRecord;
+use sluice_core::function::{AliasRecord, FunctionRecord};
 use sluice_core::mapping::EventSourceMapping;
 use sluice_core::source::Checkpoint;
 use tokio::sync::watch;
@@ -25,6 +25,13 @@ use tokio::sync::watch;
 use crate::{DataDir, StoreError};
 
 const FUNCTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("functions");
+/// `<function>/<10-digit version>` → the published version's [`FunctionRecord`].
+const FUNCTION_VERSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("function_versions");
+/// `<function>` → the last version number handed out (numbers are never reused).
+const FUNCTION_VERSION_SEQ: TableDefinition<&str, u64> =
+    TableDefinition::new("function_version_seq");
+/// `<function>/<alias>` → [`AliasRecord`].
+const FUNCTION_ALIASES: TableDefinition<&str, &[u8]> = TableDefinition::new("function_aliases");
 const MAPPINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("mappings");
 const TAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("tags");
 const SOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("sources");
@@ -113,9 +120,12 @@ impl MetaStore {
             SETTINGS,
             CHECKPOINTS,
             OUTBOX,
+            FUNCTION_VERSIONS,
+            FUNCTION_ALIASES,
         ] {
             txn.open_table(def)?;
         }
+        txn.open_table(FUNCTION_VERSION_SEQ)?;
         txn.commit()?;
         let (tx, _) = watch::channel(0);
         Ok(Self {
@@ -217,9 +227,302 @@ impl MetaStore {
         Ok(true)
     }
 
-    /// Removes a function; `false` if there was none.
+    /// Reads, changes and writes one function atomically (a `RevisionId` check cannot race
+    /// another update). `Ok(None)` when there is no such function; `Ok(Some(Err(e)))` when
+    /// `change` refused, and then nothing is written.
+    pub fn modify_function<E>(
+        &self,
+        name: &str,
+        change: impl FnOnce(&FunctionRecord) -> Result<FunctionRecord, E>,
+    ) -> Result<Option<Result<FunctionRecord, E>>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let next = {
+            let mut table = txn.open_table(FUNCTIONS)?;
+            let current: FunctionRecord = match table.get(name)? {
+                Some(v) => decode("functions", name, v.value())?,
+                None => return Ok(None),
+            };
+            match change(&current) {
+                Err(e) => return Ok(Some(Err(e))),
+                Ok(next) => {
+                    table.insert(name, encode(&next).as_slice())?;
+                    next
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(Some(Ok(next)))
+    }
+
+    /// Removes a function with its versions and aliases; `false` if there was none.
     pub fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
-        self.remove(FUNCTIONS, name)
+        let txn = self.db.begin_write()?;
+        let removed = txn.open_table(FUNCTIONS)?.remove(name)?.is_some();
+        let prefix = format!("{name}/");
+        for def in [FUNCTION_VERSIONS, FUNCTION_ALIASES] {
+            let mut table = txn.open_table(def)?;
+            let keys: Vec<String> = table
+                .range(prefix.as_str()..)?
+                .filter_map(|e| e.ok())
+                .map(|(k, _)| k.value().to_owned())
+                .take_while(|k| k.starts_with(&prefix))
+                .collect();
+            for k in keys {
+                table.remove(k.as_str())?;
+            }
+        }
+        txn.open_table(FUNCTION_VERSION_SEQ)?.remove(name)?;
+        txn.commit()?;
+        Ok(removed)
+    }
+
+    // ---- versions and aliases ----
+
+    fn version_key(name: &str, version: u64) -> String {
+        format!("{name}/{version:010}")
+    }
+
+    /// Publishes `$LATEST` of `name` in one transaction. `decide` sees `$LATEST`, the last
+    /// published version (if any) and the number a new one would get; it returns the
+    /// snapshot to store as that version, `None` to answer the last one (nothing changed
+    /// since it), or `Err` to write nothing. `Ok(None)` when there is no such function.
+    #[allow(clippy::type_complexity)]
+    pub fn publish_version<E>(
+        &self,
+        name: &str,
+        decide: impl FnOnce(
+            &FunctionRecord,
+            Option<&FunctionRecord>,
+            u64,
+        ) -> Result<Option<FunctionRecord>, E>,
+    ) -> Result<Option<Result<FunctionRecord, E>>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let published = {
+            let latest: FunctionRecord = match txn.open_table(FUNCTIONS)?.get(name)? {
+                Some(v) => decode("functions", name, v.value())?,
+                None => return Ok(None),
+            };
+            let mut seq = txn.open_table(FUNCTION_VERSION_SEQ)?;
+            let last_n = seq.get(name)?.map_or(0, |v| v.value());
+            let mut versions = txn.open_table(FUNCTION_VERSIONS)?;
+            let last_key = Self::version_key(name, last_n);
+            let last: Option<FunctionRecord> = match versions.get(last_key.as_str())? {
+                Some(v) => Some(decode("function_versions", &last_key, v.value())?),
+                None => None,
+            };
+            match decide(&latest, last.as_ref(), last_n + 1) {
+                Err(e) => return Ok(Some(Err(e))),
+                Ok(None) => match last {
+                    Some(l) => return Ok(Some(Ok(l))),
+                    None => return Ok(None),
+                },
+                Ok(Some(mut record)) => {
+                    record.version = Some(last_n + 1);
+                    versions.insert(
+                        Self::version_key(name, last_n + 1).as_str(),
+                        encode(&record).as_slice(),
+                    )?;
+                    seq.insert(name, last_n + 1)?;
+                    record
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(Some(Ok(published)))
+    }
+
+    /// Deletes published version `version` of `name` unless aliases point at it. `Ok(false)`
+    /// when there was no such version; `Err(aliases)` (by name) when aliases reference it.
+    #[allow(clippy::type_complexity)]
+    pub fn delete_version(
+        &self,
+        name: &str,
+        version: u64,
+    ) -> Result<Result<bool, Vec<String>>, StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let aliases = txn.open_table(FUNCTION_ALIASES)?;
+            let prefix = format!("{name}/");
+            let mut users = Vec::new();
+            for entry in aliases.range(prefix.as_str()..)? {
+                let (k, v) = entry?;
+                if !k.value().starts_with(&prefix) {
+                    break;
+                }
+                let a: AliasRecord = decode("function_aliases", k.value(), v.value())?;
+                if a.function_version == version.to_string() {
+                    users.push(a.name);
+                }
+            }
+            if !users.is_empty() {
+                return Ok(Err(users));
+            }
+        }
+        let removed = txn
+            .open_table(FUNCTION_VERSIONS)?
+            .remove(Self::version_key(name, version).as_str())?
+            .is_some();
+        txn.commit()?;
+        Ok(Ok(removed))
+    }
+
+    /// Published version `version` of `name`.
+    pub fn get_version(
+        &self,
+        name: &str,
+        version: u64,
+    ) -> Result<Option<FunctionRecord>, StoreError> {
+        self.get(
+            FUNCTION_VERSIONS,
+            "function_versions",
+            &Self::version_key(name, version),
+        )
+    }
+
+    /// Published versions of `name`, oldest first.
+    pub fn list_versions(&self, name: &str) -> Result<Vec<FunctionRecord>, StoreError> {
+        self.prefixed(FUNCTION_VERSIONS, "function_versions", name)
+    }
+
+    fn prefixed<T: DeserializeOwned>(
+        &self,
+        def: TableDefinition<&str, &[u8]>,
+        table_name: &'static str,
+        name: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(def)?;
+        let prefix = format!("{name}/");
+        let mut out = Vec::new();
+        for entry in table.range(prefix.as_str()..)? {
+            let (k, v) = entry?;
+            if !k.value().starts_with(&prefix) {
+                break;
+            }
+            out.push(decode(table_name, k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Every `name:qualifier` that exists besides `$LATEST`: versions and aliases (the
+    /// control plane's catalog).
+    pub fn function_qualifiers(&self) -> Result<Vec<String>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for entry in txn.open_table(FUNCTION_VERSIONS)?.iter()? {
+            let (k, _) = entry?;
+            if let Some((name, n)) = k.value().split_once('/')
+                && let Ok(n) = n.parse::<u64>()
+            {
+                out.push(format!("{name}:{n}"));
+            }
+        }
+        for entry in txn.open_table(FUNCTION_ALIASES)?.iter()? {
+            let (k, _) = entry?;
+            if let Some((name, alias)) = k.value().split_once('/') {
+                out.push(format!("{name}:{alias}"));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The function a qualifier names: `None`/`$LATEST`, a version number, or an alias
+    /// (followed to its version). `None` when any of it does not exist.
+    pub fn resolve_function(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Option<FunctionRecord>, StoreError> {
+        match qualifier {
+            None | Some("$LATEST") => self.get_function(name),
+            Some(q) if !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()) => match q.parse() {
+                Ok(n) => self.get_version(name, n),
+                Err(_) => Ok(None),
+            },
+            Some(alias) => match self.get_alias(name, alias)? {
+                Some(a) if a.function_version == "$LATEST" => self.get_function(name),
+                Some(a) => match a.function_version.parse() {
+                    Ok(n) => self.get_version(name, n),
+                    Err(_) => Ok(None),
+                },
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The function a (possibly qualified) function ARN names, as a mapping holds it.
+    pub fn function_for_arn(&self, arn: &str) -> Result<Option<FunctionRecord>, StoreError> {
+        let name = sluice_core::arn::function_name_of(arn);
+        let qualifier = arn
+            .split(":function:")
+            .nth(1)
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(_, q)| q);
+        self.resolve_function(name, qualifier)
+    }
+
+    pub fn get_alias(
+        &self,
+        function: &str,
+        alias: &str,
+    ) -> Result<Option<AliasRecord>, StoreError> {
+        self.get(
+            FUNCTION_ALIASES,
+            "function_aliases",
+            &format!("{function}/{alias}"),
+        )
+    }
+
+    /// Aliases of `function`, by name.
+    pub fn list_aliases(&self, function: &str) -> Result<Vec<AliasRecord>, StoreError> {
+        self.prefixed(FUNCTION_ALIASES, "function_aliases", function)
+    }
+
+    /// Stores `a` unless an alias of that name exists; `false` if it does.
+    pub fn create_alias(&self, a: &AliasRecord) -> Result<bool, StoreError> {
+        let key = format!("{}/{}", a.function, a.name);
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(FUNCTION_ALIASES)?;
+            if table.get(key.as_str())?.is_some() {
+                return Ok(false);
+            }
+            table.insert(key.as_str(), encode(a).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(true)
+    }
+
+    /// Reads, changes and writes one alias atomically; `Ok(None)` when there is none.
+    pub fn modify_alias<E>(
+        &self,
+        function: &str,
+        alias: &str,
+        change: impl FnOnce(&AliasRecord) -> Result<AliasRecord, E>,
+    ) -> Result<Option<Result<AliasRecord, E>>, StoreError> {
+        let key = format!("{function}/{alias}");
+        let txn = self.db.begin_write()?;
+        let next = {
+            let mut table = txn.open_table(FUNCTION_ALIASES)?;
+            let current: AliasRecord = match table.get(key.as_str())? {
+                Some(v) => decode("function_aliases", &key, v.value())?,
+                None => return Ok(None),
+            };
+            match change(&current) {
+                Err(e) => return Ok(Some(Err(e))),
+                Ok(next) => {
+                    table.insert(key.as_str(), encode(&next).as_slice())?;
+                    next
+                }
+            }
+        };
+        txn.commit()?;
+        Ok(Some(Ok(next)))
+    }
+
+    /// Removes an alias; `false` if there was none.
+    pub fn delete_alias(&self, function: &str, alias: &str) -> Result<bool, StoreError> {
+        self.remove(FUNCTION_ALIASES, &format!("{function}/{alias}"))
     }
 
     // ---- mappings ----

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sluice_core::arn::SourceArn;
-use sluice_core::function::{FunctionCode, FunctionOrigin, FunctionRecord};
+use sluice_core::function::{AliasRecord, FunctionCode, FunctionOrigin, FunctionRecord};
 use sluice_core::mapping::{EventSourceMapping, MappingSettings, MappingState};
 
 use super::*;
@@ -25,6 +25,7 @@ fn function(name: &str) -> FunctionRecord {
         environment: BTreeMap::new(),
         last_modified: "2026-01-01T00:00:00.000+0000".into(),
         revision_id: "r1".into(),
+        version: None,
     }
 }
 
@@ -133,4 +134,131 @@ fn insert_refuses_conflicts_and_modify_is_atomic() {
     s.modify_mapping::<()>("u1", |_| Ok(None)).unwrap();
     assert!(s.get_mapping("u1").unwrap().is_none());
     assert!(s.get_tags(arn).unwrap().is_empty());
+}
+
+#[test]
+fn modify_function_writes_only_what_change_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MetaStore::open(&DataDir::open(dir.path()).unwrap()).unwrap();
+    assert!(
+        store
+            .modify_function("absent", |f| Ok::<_, ()>(f.clone()))
+            .unwrap()
+            .is_none()
+    );
+    store.put_function(&function("f")).unwrap();
+    let refused = store
+        .modify_function("f", |_| Err::<FunctionRecord, _>("stale revision"))
+        .unwrap();
+    assert_eq!(refused, Some(Err("stale revision")));
+    assert_eq!(store.get_function("f").unwrap(), Some(function("f")));
+    let changed = store
+        .modify_function("f", |f| {
+            Ok::<_, ()>(FunctionRecord {
+                memory_size: 512,
+                ..f.clone()
+            })
+        })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.memory_size, 512);
+    assert_eq!(store.get_function("f").unwrap().unwrap().memory_size, 512);
+}
+
+#[test]
+fn versions_are_numbered_snapshots_and_aliases_resolve_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MetaStore::open(&DataDir::open(dir.path()).unwrap()).unwrap();
+    assert!(
+        store
+            .publish_version("f", |l, _, _| Ok::<_, ()>(Some(l.clone())))
+            .unwrap()
+            .is_none()
+    );
+    store.put_function(&function("f")).unwrap();
+    let mut seen = Vec::new();
+    let v1 = store
+        .publish_version("f", |l, last, next| {
+            seen.push((last.is_none(), next));
+            Ok::<_, ()>(Some(l.clone()))
+        })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(v1.version, Some(1));
+    // `None` answers the last version; nothing new is written.
+    let same = store
+        .publish_version("f", |_, last, next| {
+            seen.push((last.is_none(), next));
+            Ok::<_, ()>(None)
+        })
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(same.version, Some(1));
+    assert_eq!(seen, [(true, 1), (false, 2)]);
+    store
+        .modify_function("f", |f| {
+            Ok::<_, ()>(FunctionRecord {
+                memory_size: 1024,
+                ..f.clone()
+            })
+        })
+        .unwrap();
+    let v2 = store
+        .publish_version("f", |l, _, _| Ok::<_, ()>(Some(l.clone())))
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(v2.version, Some(2));
+    assert_eq!(store.list_versions("f").unwrap(), [v1.clone(), v2.clone()]);
+
+    let alias = AliasRecord {
+        function: "f".into(),
+        name: "live".into(),
+        function_version: "1".into(),
+        description: String::new(),
+        revision_id: "a1".into(),
+    };
+    assert!(store.create_alias(&alias).unwrap());
+    assert!(!store.create_alias(&alias).unwrap());
+    assert_eq!(
+        store.resolve_function("f", Some("live")).unwrap(),
+        Some(v1.clone())
+    );
+    assert_eq!(
+        store.resolve_function("f", Some("2")).unwrap(),
+        Some(v2.clone())
+    );
+    assert_eq!(
+        store
+            .resolve_function("f", Some("$LATEST"))
+            .unwrap()
+            .unwrap()
+            .memory_size,
+        1024
+    );
+    assert_eq!(store.resolve_function("f", Some("3")).unwrap(), None);
+    assert_eq!(store.resolve_function("f", Some("gone")).unwrap(), None);
+    assert_eq!(
+        store
+            .function_for_arn("arn:aws:lambda:us-east-1:000000000000:function:f:live")
+            .unwrap(),
+        Some(v1)
+    );
+    let mut qualifiers = store.function_qualifiers().unwrap();
+    qualifiers.sort();
+    assert_eq!(qualifiers, ["f:1", "f:2", "f:live"]);
+
+    // Deleting the function takes its versions and aliases; numbers start again at 1.
+    assert!(store.delete_function("f").unwrap());
+    assert!(store.function_qualifiers().unwrap().is_empty());
+    store.put_function(&function("f")).unwrap();
+    let fresh = store
+        .publish_version("f", |l, _, _| Ok::<_, ()>(Some(l.clone())))
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.version, Some(1));
 }

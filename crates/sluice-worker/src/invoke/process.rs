@@ -41,10 +41,11 @@
 //! Sluice's own environment (PATH, HOME, a virtualenv…), less every `AWS_*`, `LAMBDA_*`,
 //! `_HANDLER`, `_X_AMZN_*` and `TZ` variable (a function must not pick up the user's real
 //! credentials or profile), plus what Lambda sets (`lambda_env`: the Runtime API address,
-//! function name, `$LATEST`, memory, log group and stream, region, `LAMBDA_TASK_ROOT` = the
-//! workdir, `AWS_ENDPOINT_URL` = this Sluice, test credentials, `TZ=:UTC`, `_HANDLER` when
-//! the function has a handler), plus the function's `env`, which wins. A relative `workdir`
-//! is taken from Sluice's working directory.
+//! function name, the version (`$LATEST` or the published number; a published version has
+//! its own pool), memory, log group and stream, region, `LAMBDA_TASK_ROOT` = the workdir,
+//! `AWS_ENDPOINT_URL` = this Sluice, test credentials, `TZ=:UTC`, `_HANDLER` when the
+//! function has a handler), plus the function's `env`, which wins. A relative `workdir` is
+//! taken from Sluice's working directory.
 //!
 //! An Init phase longer than [`INIT_LIMIT`] is a `Sandbox.Timedout` function error ("Init
 //! timed out after 10.00 seconds"; Lambda's own wording for this case is not documented).
@@ -58,7 +59,8 @@
 //! not outlive it. If Sluice itself is killed (`kill -9`), nothing kills the instances; a
 //! runtime client then fails its next `next` (the listener is gone) and exits.
 //!
-//! Not here: zip-deployed functions (they answer `Unsupported` in the dispatcher).
+//! Zip functions arrive here as command functions too (see [`super::zip`]): their command
+//! is derived from the runtime and their workdir is the unpacked package.
 
 pub mod log;
 pub mod runtime_api;
@@ -161,9 +163,24 @@ struct Spec {
     memory_size: u32,
     handler: Option<String>,
     environment: BTreeMap<String, String>,
+    /// `None` for `$LATEST`; a published version has its own pool.
+    version: Option<u64>,
 }
 
 impl Spec {
+    /// The pool's key: the function name, with `:N` for a published version.
+    fn key(&self) -> String {
+        match self.version {
+            Some(n) => format!("{}:{n}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    fn version_name(&self) -> String {
+        self.version
+            .map_or_else(|| "$LATEST".to_owned(), |n| n.to_string())
+    }
+
     fn of(f: &FunctionRecord) -> Option<Self> {
         let FunctionCode::Command {
             command,
@@ -181,6 +198,7 @@ impl Spec {
             memory_size: f.memory_size,
             handler: f.handler.clone(),
             environment: f.environment.clone(),
+            version: f.version,
         })
     }
 }
@@ -284,7 +302,8 @@ impl ProcessInvoker {
             .pools
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = pools.get(&spec.name) {
+        let key = spec.key();
+        if let Some(p) = pools.get(&key) {
             if p.spec == spec {
                 return p.clone();
             }
@@ -298,7 +317,7 @@ impl ProcessInvoker {
             idle: Mutex::new(Vec::new()),
             retired: AtomicBool::new(false),
         });
-        pools.insert(spec.name, pool.clone());
+        pools.insert(key, pool.clone());
         pool
     }
 
@@ -732,16 +751,17 @@ fn lambda_env(
 ) -> Vec<(String, String)> {
     let now = time::OffsetDateTime::now_utc();
     let stream = format!(
-        "{:04}/{:02}/{:02}/[$LATEST]{}",
+        "{:04}/{:02}/{:02}/[{}]{}",
         now.year(),
         u8::from(now.month()),
         now.day(),
+        spec.version_name(),
         uuid::Uuid::new_v4().simple()
     );
     let mut env = vec![
         ("AWS_LAMBDA_RUNTIME_API".into(), runtime_api.to_owned()),
         ("AWS_LAMBDA_FUNCTION_NAME".into(), spec.name.clone()),
-        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION".into(), spec.version_name()),
         (
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
             spec.memory_size.to_string(),

@@ -98,6 +98,7 @@ async fn env(messages: usize) -> Env {
             environment: BTreeMap::new(),
             last_modified: String::new(),
             revision_id: String::new(),
+            version: None,
         })
         .unwrap();
     // The store's clock follows Tokio's paused clock, so long polls and visibility

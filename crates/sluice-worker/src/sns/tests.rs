@@ -197,6 +197,7 @@ async fn lambda_deliveries_retry_function_errors_twice() {
             environment: BTreeMap::new(),
             last_modified: String::new(),
             revision_id: String::new(),
+            version: None,
         })
         .unwrap();
     let topic = e

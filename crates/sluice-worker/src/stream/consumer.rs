@@ -436,8 +436,8 @@ impl ShardConsumer {
         let mut failures = 0u32;
         loop {
             let ok = match self.invoke(settings, payload.clone()).await {
-                Ok(Invocation::Ok(body)) => parse_window_response(&body, &[]).is_ok(),
-                Ok(Invocation::FunctionError { .. }) => false,
+                Ok((Invocation::Ok(body), _)) => parse_window_response(&body, &[]).is_ok(),
+                Ok((Invocation::FunctionError { .. }, _)) => false,
                 Err(problem) => {
                     self.set_result(format!("PROBLEM: {problem}")).await;
                     if !self.pause(backoff(failures + 1)).await {
@@ -528,14 +528,14 @@ impl ShardConsumer {
                             }
                             continue;
                         }
-                        Ok(invocation) => {
+                        Ok((invocation, executed_version)) => {
                             infra_failures = 0;
                             let response;
                             let outcome = match &invocation {
                                 Invocation::Ok(body) => {
                                     response = Some(ResponseContext {
                                         status_code: 200,
-                                        executed_version: "$LATEST".into(),
+                                        executed_version: executed_version.clone(),
                                         function_error: None,
                                     });
                                     let seqs: Vec<&str> =
@@ -565,7 +565,7 @@ impl ShardConsumer {
                                 Invocation::FunctionError { .. } => {
                                     response = Some(ResponseContext {
                                         status_code: 200,
-                                        executed_version: "$LATEST".into(),
+                                        executed_version: executed_version.clone(),
                                         function_error: Some("Unhandled".into()),
                                     });
                                     Outcome::FunctionError
@@ -607,17 +607,23 @@ impl ShardConsumer {
         ordinals
     }
 
-    /// Runs the mapping's function once. `Err` when it could not run at all.
-    async fn invoke(&self, settings: &Settings, payload: Vec<u8>) -> Result<Invocation, String> {
+    /// Runs the mapping's function once; with the version that ran (`$LATEST` or the number
+    /// the mapping's qualifier names). `Err` when it could not run at all.
+    async fn invoke(
+        &self,
+        settings: &Settings,
+        payload: Vec<u8>,
+    ) -> Result<(Invocation, String), String> {
         let arn = settings.mapping.function_arn.clone();
-        let name = sluice_core::arn::function_name_of(&arn).to_owned();
         let store = self.deps.store.clone();
-        let lookup = name.clone();
-        let function = tokio::task::spawn_blocking(move || store.get_function(&lookup))
+        let lookup = arn.clone();
+        // The qualifier (version or alias) picks the version that runs.
+        let function = tokio::task::spawn_blocking(move || store.function_for_arn(&lookup))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("Function not found: {arn}"))?;
+        let version = function.version_name();
         let request = InvokeRequest {
             timeout: function.timeout,
             function,
@@ -625,7 +631,7 @@ impl ShardConsumer {
             payload,
         };
         match self.deps.invoker.invoke(request).await {
-            Ok(inv) => Ok(inv),
+            Ok(inv) => Ok((inv, version)),
             Err(e @ (InvokeError::Unreachable(..) | InvokeError::Unsupported(..))) => {
                 Err(e.to_string())
             }

@@ -1,10 +1,11 @@
 //! CreateFunction: `POST /2015-03-31/functions` → 201 `FunctionConfiguration`.
 //!
-//! Code arrives as `Code.ZipFile` (base64 in JSON). The archive is written, fsync'd and
-//! content-addressed under the function's folder before the record commits, so an answered
-//! CreateFunction survives a crash and a refused one never touches a live function's code.
-//! Running zip code (unpacking, runtimes) comes with the functions work; until then such a
-//! function is stored and described, and Invoke says plainly that it cannot run it.
+//! Code arrives as `Code.ZipFile` (base64 in JSON). The archive is checked and unpacked
+//! ([`sluice_store::code`]: no zip-slip, no symlinks, at most 250 MB unzipped), then
+//! written, fsync'd and content-addressed under the function's folder before the record
+//! commits, so an answered CreateFunction survives a crash and a refused one never touches
+//! a live function's code. `Runtime` must be one Sluice runs ([`RuntimeKind`]): a function
+//! it could not run is refused here, not accepted and broken at Invoke.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,13 +18,15 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Deserialize;
 use sluice_core::arn::FunctionRef;
-use sluice_core::function::{FunctionCode, FunctionOrigin, FunctionRecord};
+use sluice_core::function::{
+    FunctionCode, FunctionOrigin, FunctionRecord, RuntimeKind, SUPPORTED_RUNTIMES,
+};
 use sluice_core::mapping::MappingError;
 use sluice_core::mapping::validate::tag_constraints;
 
 use crate::AppState;
 use crate::lambda::model::{function_configuration, function_timestamp, sha256_b64};
-use crate::lambda::{blocking, code_path, now_ms, parse_json};
+use crate::lambda::{blocking, now_ms, parse_json};
 use crate::protocol::rest_json::{LambdaCode, LambdaError};
 
 /// Largest zipped archive Lambda accepts through the API.
@@ -60,6 +63,7 @@ pub struct CreateFunctionRequest {
     pub environment: Option<EnvironmentInput>,
     pub package_type: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
+    pub publish: Option<bool>,
 }
 
 fn role_ok(role: &str) -> bool {
@@ -86,7 +90,7 @@ fn role_ok(role: &str) -> bool {
 pub async fn handle(State(app): State<AppState>, body: Bytes) -> Result<Response, LambdaError> {
     if body.len() > MAX_REQUEST {
         return Err(LambdaError::new(
-            LambdaCode::RequestTooLarge,
+            LambdaCode::RequestEntityTooLarge,
             format!(
                 "Request must be smaller than {MAX_REQUEST} bytes for the CreateFunction operation"
             ),
@@ -111,28 +115,13 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
     if req.code.is_none() {
         v.push(null("code"));
     }
-    if let Some(role) = &req.role
-        && !role_ok(role)
-    {
-        v.push(format!(
-            "Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
-        ));
-    }
-    if let Some(t) = req.timeout
-        && t < 1
-    {
-        v.push(format!("Value '{t}' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1"));
-    }
-    if let Some(m) = req.memory_size
-        && !(128..=10_240).contains(&m)
-    {
-        let bound = if m < 128 {
-            "greater than or equal to 128"
-        } else {
-            "less than or equal to 10240"
-        };
-        v.push(format!("Value '{m}' at 'memorySize' failed to satisfy constraint: Member must have value {bound}"));
-    }
+    setting_constraints(
+        &mut v,
+        req.role.as_deref(),
+        req.timeout,
+        req.memory_size,
+        req.handler.as_deref(),
+    );
     if let Some(tags) = &req.tags {
         tag_constraints(&mut v, tags.iter());
     }
@@ -154,13 +143,7 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             "1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64"
         )));
     }
-    if let Some(t) = req.timeout
-        && t > 900
-    {
-        return Err(LambdaError::invalid(format!(
-            "Value {t} for parameter Timeout is invalid. The maximum value is 900 seconds."
-        )));
-    }
+    timeout_limit(req.timeout)?;
     if req.package_type.as_deref().is_some_and(|p| p != "Zip") {
         return Err(LambdaError::invalid(
             "Sluice runs Zip packages only; container images are not supported.",
@@ -177,26 +160,8 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             "Please provide a source for function code.",
         ));
     };
-    let zip = base64::engine::general_purpose::STANDARD
-        .decode(zip_b64.trim())
-        .map_err(|_| {
-            LambdaError::invalid(
-                "Could not unzip uploaded file. Please check your file, then try to upload again.",
-            )
-        })?;
-    if zip.len() > MAX_ZIP {
-        return Err(LambdaError::new(
-            LambdaCode::RequestTooLarge,
-            format!(
-                "Request must be smaller than {MAX_REQUEST} bytes for the CreateFunction operation"
-            ),
-        ));
-    }
-    if !(zip.starts_with(b"PK\x03\x04") || zip.starts_with(b"PK\x05\x06")) {
-        return Err(LambdaError::invalid(
-            "Could not unzip uploaded file. Please check your file, then try to upload again.",
-        ));
-    }
+    let zip = decode_zip(&zip_b64, "CreateFunction")?;
+    check_runtime(req.runtime.as_deref(), req.handler.as_deref())?;
 
     let now = now_ms();
     let sha = sha256_b64(&zip);
@@ -221,11 +186,12 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             .unwrap_or_default(),
         last_modified: function_timestamp(now),
         revision_id: uuid::Uuid::new_v4().to_string(),
+        version: None,
     };
     if app.store.get_function(&name)?.is_some() {
         return Err(conflict(&name));
     }
-    write_durably(&code_path(&app.data_dir, &name, &sha), &zip)?;
+    store_package(app, &name, &sha, &zip)?;
     if !app.store.create_function(&record)? {
         return Err(conflict(&name));
     }
@@ -234,7 +200,124 @@ fn create(app: &AppState, req: CreateFunctionRequest) -> Result<serde_json::Valu
             .update_tags(&app.scope.function_arn(&name), |t| t.extend(tags))?;
     }
     tracing::info!(function = %name, "Function created.");
+    if req.publish == Some(true) {
+        return super::publish_version::publish(app, &name, Default::default());
+    }
     Ok(function_configuration(&record, &app.scope))
+}
+
+/// The model constraints of the settings CreateFunction and UpdateFunctionConfiguration
+/// share, in the model's member order.
+pub(crate) fn setting_constraints(
+    v: &mut Vec<String>,
+    role: Option<&str>,
+    timeout: Option<i64>,
+    memory_size: Option<i64>,
+    handler: Option<&str>,
+) {
+    if let Some(role) = role
+        && !role_ok(role)
+    {
+        v.push(format!(
+            "Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{{12}}:role/?[a-zA-Z_0-9+=,.@\\-_/]+"
+        ));
+    }
+    if let Some(t) = timeout
+        && t < 1
+    {
+        v.push(format!("Value '{t}' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1"));
+    }
+    if let Some(m) = memory_size
+        && !(128..=10_240).contains(&m)
+    {
+        let bound = if m < 128 {
+            "greater than or equal to 128"
+        } else {
+            "less than or equal to 10240"
+        };
+        v.push(format!("Value '{m}' at 'memorySize' failed to satisfy constraint: Member must have value {bound}"));
+    }
+    if let Some(h) = handler {
+        handler_constraints(v, h);
+    }
+}
+
+/// Lambda's 900-second ceiling (checked after the model constraints).
+pub(crate) fn timeout_limit(timeout: Option<i64>) -> Result<(), LambdaError> {
+    match timeout {
+        Some(t) if t > 900 => Err(LambdaError::invalid(format!(
+            "Value {t} for parameter Timeout is invalid. The maximum value is 900 seconds."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `Handler`'s model constraints (length 128, no whitespace).
+fn handler_constraints(v: &mut Vec<String>, h: &str) {
+    if h.chars().count() > 128 {
+        v.push(format!("Value '{h}' at 'handler' failed to satisfy constraint: Member must have length less than or equal to 128"));
+    }
+    if h.is_empty() || h.chars().any(char::is_whitespace) {
+        v.push(format!("Value '{h}' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"));
+    }
+}
+
+/// A zip function needs a runtime Sluice runs and a handler.
+pub(crate) fn check_runtime(
+    runtime: Option<&str>,
+    handler: Option<&str>,
+) -> Result<(), LambdaError> {
+    let (Some(runtime), Some(_)) = (runtime, handler) else {
+        return Err(LambdaError::invalid(
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+        ));
+    };
+    if RuntimeKind::of(runtime).is_none() {
+        return Err(LambdaError::invalid(format!(
+            "The runtime parameter of {runtime} is not supported by Sluice for creating or updating functions. Supported runtimes: {SUPPORTED_RUNTIMES}."
+        )));
+    }
+    Ok(())
+}
+
+/// `ZipFile` decoded and checked for size; `operation` names the call in AWS's text.
+pub(crate) fn decode_zip(zip_b64: &str, operation: &str) -> Result<Vec<u8>, LambdaError> {
+    let zip = base64::engine::general_purpose::STANDARD
+        .decode(zip_b64.trim())
+        .map_err(|_| LambdaError::invalid(sluice_store::code::UNZIP_FAILED))?;
+    if zip.len() > MAX_ZIP {
+        return Err(LambdaError::new(
+            LambdaCode::RequestEntityTooLarge,
+            format!(
+                "Request must be smaller than {MAX_REQUEST} bytes for the {operation} operation"
+            ),
+        ));
+    }
+    Ok(zip)
+}
+
+/// Unpacks (checking every entry) and keeps the archive `zip` of function `name`: after
+/// this the code can run, whatever record then points at it.
+pub(crate) fn store_package(
+    app: &AppState,
+    name: &str,
+    sha: &str,
+    zip: &[u8],
+) -> Result<(), LambdaError> {
+    let folder = sluice_store::code::unpacked_path(&app.data_dir, name, sha);
+    if !folder.is_dir() {
+        sluice_store::code::unpack(zip, &folder).map_err(package_error)?;
+    }
+    write_durably(&sluice_store::code::zip_path(&app.data_dir, name, sha), zip)
+}
+
+/// A package's fault is the client's (InvalidParameterValueException); the disk's is ours.
+pub(crate) fn package_error(e: sluice_store::code::CodeError) -> LambdaError {
+    if e.is_package_error() {
+        LambdaError::invalid(e.to_string())
+    } else {
+        LambdaError::internal(&e)
+    }
 }
 
 fn conflict(name: &str) -> LambdaError {

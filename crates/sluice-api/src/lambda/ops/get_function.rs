@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sluice_core::function::FunctionCode;
 
-use super::{qualifier_param, resolve_function};
+use super::{qualifier_param, resolve_qualified};
 use crate::AppState;
 use crate::lambda::blocking;
 use crate::lambda::model::function_configuration;
@@ -19,12 +19,15 @@ pub async fn handle(
 ) -> Result<Response, LambdaError> {
     let qualifier = qualifier_param(query.as_deref());
     let out = blocking(move || -> Result<_, LambdaError> {
-        let (f, _) = resolve_function(&app.store, &app.scope, &name, qualifier.as_deref())?;
+        let (f, _) = resolve_qualified(&app.store, &app.scope, &name, qualifier.as_deref())?;
         let tags = app.store.get_tags(&app.scope.function_arn(&f.name))?;
         let code = match &f.code {
             FunctionCode::Zip { .. } => json!({
                 "RepositoryType": "S3",
-                "Location": format!("{}/_sluice/functions/{}/code", app.endpoint, f.name),
+                "Location": match f.version {
+                    Some(n) => format!("{}/_sluice/functions/{}/code?Qualifier={n}", app.endpoint, f.name),
+                    None => format!("{}/_sluice/functions/{}/code", app.endpoint, f.name),
+                },
             }),
             FunctionCode::Url { url } => json!({"RepositoryType": "Sluice", "Location": url}),
             FunctionCode::Command { .. } => json!({"RepositoryType": "Sluice"}),

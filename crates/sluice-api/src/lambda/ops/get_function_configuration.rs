@@ -3,7 +3,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 
-use super::{qualifier_param, resolve_function};
+use super::{qualifier_param, resolve_qualified};
 use crate::AppState;
 use crate::lambda::blocking;
 use crate::lambda::model::function_configuration;
@@ -16,7 +16,7 @@ pub async fn handle(
 ) -> Result<Response, LambdaError> {
     let qualifier = qualifier_param(query.as_deref());
     let out = blocking(move || -> Result<_, LambdaError> {
-        let (f, _) = resolve_function(&app.store, &app.scope, &name, qualifier.as_deref())?;
+        let (f, _) = resolve_qualified(&app.store, &app.scope, &name, qualifier.as_deref())?;
         Ok(function_configuration(&f, &app.scope))
     })
     .await??;

@@ -1,9 +1,12 @@
-//! ListFunctions: `GET /2015-03-31/functions/?Marker=&MaxItems=` → `{Functions, NextMarker}`;
-//! at most 50 per page, in name order; `Marker` is the last name of the previous page.
+//! ListFunctions: `GET /2015-03-31/functions/?Marker=&MaxItems=&FunctionVersion=ALL` →
+//! `{Functions, NextMarker}`; at most 50 per page, in name order; `Marker` is the last name
+//! of the previous page. With `FunctionVersion=ALL` every published version follows its
+//! function's `$LATEST`, and the marker is `name:version`.
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use sluice_core::function::FunctionRecord;
 use sluice_core::mapping::MappingError;
 
 use crate::AppState;
@@ -34,11 +37,40 @@ pub async fn handle(
             .into());
         }
     };
+    let every_version = match get("FunctionVersion").as_deref() {
+        None => false,
+        Some("ALL") => true,
+        Some(other) => {
+            return Err(MappingError::Validation(vec![format!(
+                "Value '{other}' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]"
+            )])
+            .into());
+        }
+    };
     let store = app.store.clone();
-    let all = blocking(move || store.list_functions()).await??;
+    let all = blocking(move || -> Result<Vec<FunctionRecord>, LambdaError> {
+        let mut all = Vec::new();
+        for f in store.list_functions()? {
+            let versions = if every_version {
+                store.list_versions(&f.name)?
+            } else {
+                Vec::new()
+            };
+            all.push(f);
+            all.extend(versions);
+        }
+        Ok(all)
+    })
+    .await??;
+    // Position of a function or version in the listing: name, then $LATEST (0), then numbers.
+    let position = |f: &FunctionRecord| (f.name.clone(), f.version.unwrap_or(0));
+    let after = marker.as_deref().map(|m| match m.split_once(':') {
+        Some((name, v)) if every_version => (name.to_owned(), v.parse().unwrap_or(0)),
+        _ => (m.to_owned(), u64::MAX),
+    });
     let mut rest = all
         .iter()
-        .filter(|f| marker.as_deref().is_none_or(|m| f.name.as_str() > m));
+        .filter(|f| after.as_ref().is_none_or(|a| position(f) > *a));
     let page: Vec<_> = rest.by_ref().take(page_size).collect();
     let mut body = json!({
         "Functions": page.iter().map(|f| function_configuration(f, &app.scope)).collect::<Vec<_>>(),
@@ -46,7 +78,11 @@ pub async fn handle(
     if rest.next().is_some()
         && let Some(last) = page.last()
     {
-        body["NextMarker"] = json!(last.name);
+        body["NextMarker"] = if every_version {
+            json!(format!("{}:{}", last.name, last.version_name()))
+        } else {
+            json!(last.name)
+        };
     }
     Ok(axum::Json(body).into_response())
 }

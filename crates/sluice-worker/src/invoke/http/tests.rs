@@ -50,6 +50,7 @@ fn request(url: String, timeout: Duration) -> InvokeRequest {
             environment: BTreeMap::new(),
             last_modified: String::new(),
             revision_id: String::new(),
+            version: None,
         },
         function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
         payload: br#"{"a":1}"#.to_vec(),

@@ -100,6 +100,7 @@ impl Fixture {
             environment: BTreeMap::from([("MY_SETTING".into(), "on".into())]),
             last_modified: String::new(),
             revision_id: String::new(),
+            version: None,
         }
     }
 }
