@@ -154,6 +154,11 @@ impl Server {
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));
         let router = sluice_api::router(app);
         let mut http_shutdown = shutdown;
+        // Answers go out at once: without TCP_NODELAY a response written in two parts can
+        // wait for the client's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let http = tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move { http_shutdown.recv().await })

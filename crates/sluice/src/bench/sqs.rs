@@ -75,6 +75,10 @@ pub struct SqsArgs {
     /// BatchSize of the drain mapping.
     #[arg(long, default_value_t = 10, value_parser = value_parser!(u32).range(1..=10_000))]
     pub batch_size: u32,
+    /// MaximumBatchingWindowInSeconds of the drain mapping (default: 0, or 1 when
+    /// --batch-size is over 10, as AWS requires).
+    #[arg(long, value_parser = value_parser!(u32).range(0..=300))]
+    pub window: Option<u32>,
     /// Name of the function Sluice's config declares (url http://127.0.0.1:PORT/).
     #[arg(long, default_value = "bench")]
     pub function: String,
@@ -108,6 +112,7 @@ impl SqsArgs {
             "latency_samples": self.latency_samples,
             "drain_messages": self.drain_messages,
             "batch_size": self.batch_size,
+            "window": self.window,
             "function": self.function,
             "function_port": self.function_port,
         })
@@ -457,6 +462,8 @@ async fn create_mapping(
             "FunctionName": ctx.args.function,
             "EventSourceArn": ctx.args.queue_arn(queue),
             "BatchSize": batch,
+            // AWS requires a batching window for batches over 10 messages.
+            "MaximumBatchingWindowInSeconds": ctx.args.window.unwrap_or(u32::from(batch > 10)),
         }))
         .await?;
     let uuid = out["UUID"]
