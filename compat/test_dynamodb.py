@@ -151,7 +151,7 @@ def test_dynamodb_items_and_conditions(ddb, table):
 def test_dynamodb_resource_api_query_and_scan(endpoint, table):
     res = boto3.session.Session().resource("dynamodb", **_kwargs(endpoint))
     t = res.Table(table)
-    with _NoBatch(t) as w:
+    with t.batch_writer() as w:
         for i in range(7):
             w.put_item(Item={"pk": "p", "sk": i, "body": f"b{i}"})
     t.put_item(Item={"pk": "q", "sk": 1})
@@ -173,19 +173,6 @@ def test_dynamodb_resource_api_query_and_scan(endpoint, table):
         if not start:
             break
     assert len(seen) == 8
-
-
-class _NoBatch:
-    """Plain put_item calls behind the batch_writer interface (BatchWriteItem is not served yet)."""
-
-    def __init__(self, table):
-        self.table = table
-
-    def __enter__(self):
-        return self.table
-
-    def __exit__(self, *exc):
-        return False
 
 
 def test_dynamodb_stream_records_via_streams_api(ddb, ddb_streams, table):
@@ -278,3 +265,125 @@ def test_dynamodb_mapping_on_missing_stream_is_refused(lam):
             StartingPosition="TRIM_HORIZON",
         )
     assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_dynamodb_batch_writer_overwrites_and_batch_get(endpoint, ddb, ddb_streams, table):
+    """The resource API's batch_writer (BatchWriteItem in 25s, overwrite_by_pkeys
+    deduplicating) and BatchGetItem; every change is one stream record."""
+    res = boto3.session.Session().resource("dynamodb", **_kwargs(endpoint))
+    t = res.Table(table)
+    with t.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as w:
+        for i in range(30):
+            w.put_item(Item={"pk": "bw", "sk": i, "v": i})
+        w.put_item(Item={"pk": "bw", "sk": 0, "v": "last wins"})
+        w.delete_item(Key={"pk": "bw", "sk": 29})
+    count = t.query(KeyConditionExpression=Key("pk").eq("bw"), Select="COUNT")["Count"]
+    assert count == 29
+    got = res.batch_get_item(
+        RequestItems={table: {"Keys": [{"pk": "bw", "sk": 0}, {"pk": "bw", "sk": 29}, {"pk": "bw", "sk": 5}],
+                              "ProjectionExpression": "sk, v"}}
+    )
+    assert got["UnprocessedKeys"] == {}
+    items = sorted(got["Responses"][table], key=lambda i: i["sk"])
+    assert items == [{"sk": 0, "v": "last wins"}, {"sk": 5, "v": 5}]
+
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = ddb_streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = ddb_streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    recs = ddb_streams.get_records(ShardIterator=it["ShardIterator"])["Records"]
+    # 25 puts flushed, then 4 new puts, sk 0 again (MODIFY) and the delete of sk 29, whose
+    # buffered put the writer dropped (nothing to remove: no record).
+    names = [r["eventName"] for r in recs]
+    assert names == ["INSERT"] * 29 + ["MODIFY"]
+
+
+def test_dynamodb_batch_write_errors(ddb, table):
+    put = lambda sk: {"PutRequest": {"Item": {"pk": {"S": "e"}, "sk": {"N": str(sk)}}}}
+    cases = [
+        ({}, "The requestItems parameter is required for BatchWriteItem"),
+        ({table: [put(i) for i in range(26)]}, "Too many items requested for the BatchWriteItem call"),
+        ({table: [put(1), {"DeleteRequest": {"Key": {"pk": {"S": "e"}, "sk": {"N": "1"}}}}]},
+         "Provided list of item keys contains duplicates"),
+        ({table: [{"PutRequest": {"Item": {"pk": {"S": "e"}}}}]},
+         "One or more parameter values were invalid: Missing the key sk in the item"),
+    ]
+    for items, message in cases:
+        with pytest.raises(ClientError) as e:
+            ddb.batch_write_item(RequestItems=items)
+        assert e.value.response["Error"]["Code"] == "ValidationException"
+        assert e.value.response["Error"]["Message"] == message
+    with pytest.raises(ClientError) as e:
+        ddb.batch_write_item(RequestItems={table: [put(1)], "ghost-table": [put(1)]})
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert ddb.query(
+        TableName=table, KeyConditionExpression="pk = :e", ExpressionAttributeValues={":e": {"S": "e"}}
+    )["Count"] == 0
+
+
+def test_dynamodb_transact_write_cancellation_reasons(ddb, table):
+    key = {"pk": {"S": "t"}, "sk": {"N": "1"}}
+    ddb.put_item(TableName=table, Item={**key, "n": {"N": "1"}})
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[
+            {"ConditionCheck": {"TableName": table, "Key": key, "ConditionExpression": "n = :two",
+                                "ExpressionAttributeValues": {":two": {"N": "2"}},
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"N": "2"}}}},
+        ])
+    r = e.value.response
+    assert r["Error"]["Code"] == "TransactionCanceledException"
+    assert r["Error"]["Message"] == (
+        "Transaction cancelled, please refer cancellation reasons for specific reasons "
+        "[ConditionalCheckFailed, None]"
+    )
+    assert r["CancellationReasons"] == [
+        {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
+         "Item": {**key, "n": {"N": "1"}}},
+        {"Code": "None"},
+    ]
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "t"}, "sk": {"N": "2"}})
+
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": table, "Key": key, "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        {"Put": {"TableName": table, "Item": {"pk": {"S": "t"}, "sk": {"N": "2"}}}},
+    ])
+    got = ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": table, "Key": key}},
+        {"Get": {"TableName": table, "Key": {"pk": {"S": "t"}, "sk": {"N": "3"}}}},
+    ])["Responses"]
+    assert got[0]["Item"]["n"] == {"N": "2"}
+    assert got[1] == {}
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": table, "Key": key}},
+            {"ConditionCheck": {"TableName": table, "Key": key, "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"] == (
+        "Transaction request cannot include multiple operations on one item"
+    )
+
+
+def test_dynamodb_update_table_stream_cycle(ddb, ddb_streams, table):
+    first = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    assert e.value.response["Error"]["Message"] == f"Table already has an enabled stream: TableName: {table}"
+    out = ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})["TableDescription"]
+    assert "StreamSpecification" not in out
+    assert out["LatestStreamArn"] == first
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"})
+    assert e.value.response["Error"]["Message"] == (
+        "One or more parameter values were invalid: If stream is being disabled, then UpdateViewType must not be specified"
+    )
+    assert ddb_streams.describe_stream(StreamArn=first)["StreamDescription"]["StreamStatus"] == "DISABLED"
+    out = ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    second = out["TableDescription"]["LatestStreamArn"]
+    assert second != first
+    d = ddb.describe_table(TableName=table)["Table"]
+    assert d["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    assert d["TableStatus"] == "ACTIVE"
+    arns = [s["StreamArn"] for s in ddb_streams.list_streams(TableName=table)["Streams"]]
+    assert arns == [first, second]

@@ -458,3 +458,527 @@ async fn dynamodb_mapping_delivers_insert_modify_remove() {
         "{err:?}"
     );
 }
+
+fn service_meta<E>(
+    err: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> aws_sdk_dynamodb::error::ErrorMetadata
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    let e = err.as_service_error().expect("a service error");
+    aws_sdk_dynamodb::error::ErrorMetadata::builder()
+        .code(e.code().unwrap_or_default())
+        .message(e.message().unwrap_or_default())
+        .build()
+}
+
+fn put_request(pk: &str, sk: &str) -> aws_sdk_dynamodb::types::WriteRequest {
+    aws_sdk_dynamodb::types::WriteRequest::builder()
+        .put_request(
+            aws_sdk_dynamodb::types::PutRequest::builder()
+                .item("pk", s(pk))
+                .item("sk", n(sk))
+                .item("v", s(&format!("{pk}{sk}")))
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+fn delete_request(pk: &str, sk: &str) -> aws_sdk_dynamodb::types::WriteRequest {
+    aws_sdk_dynamodb::types::WriteRequest::builder()
+        .delete_request(
+            aws_sdk_dynamodb::types::DeleteRequest::builder()
+                .key("pk", s(pk))
+                .key("sk", n(sk))
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+/// The event names of every record of `arn`'s first shard, oldest first.
+async fn stream_event_names(st: &aws_sdk_dynamodbstreams::Client, arn: &str) -> Vec<String> {
+    let d = st.describe_stream().stream_arn(arn).send().await.unwrap();
+    let desc = d.stream_description().unwrap();
+    let mut names = Vec::new();
+    for shard in desc.shards() {
+        let it = st
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(shard.shard_id().unwrap())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap();
+        let got = st
+            .get_records()
+            .shard_iterator(it.shard_iterator().unwrap())
+            .send()
+            .await
+            .unwrap();
+        names.extend(
+            got.records()
+                .iter()
+                .map(|r| r.event_name().unwrap().as_str().to_owned()),
+        );
+    }
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_batch_write_and_get_across_tables() {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    let st = streams(&sl.endpoint());
+    let arn_a = create(&c, "batch_a", true, StreamViewType::NewAndOldImages).await;
+    create(&c, "batch_b", true, StreamViewType::KeysOnly).await;
+
+    let out = c
+        .batch_write_item()
+        .request_items(
+            "batch_a",
+            (1..=20).map(|i| put_request("a", &i.to_string())).collect(),
+        )
+        .request_items(
+            "batch_b",
+            vec![put_request("b", "1"), put_request("b", "2")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unprocessed_items().is_none_or(HashMap::is_empty));
+    let out = c
+        .batch_write_item()
+        .request_items(
+            "batch_a",
+            vec![delete_request("a", "1"), put_request("a", "2")],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unprocessed_items().is_none_or(HashMap::is_empty));
+    let names = stream_event_names(&st, &arn_a).await;
+    assert_eq!(
+        names.len(),
+        21,
+        "20 inserts, one remove; an unchanged put writes nothing"
+    );
+    assert_eq!(names.last().map(String::as_str), Some("REMOVE"));
+
+    // 26 requests, duplicates, an empty list: AWS's texts, nothing written.
+    let cases: Vec<(Vec<aws_sdk_dynamodb::types::WriteRequest>, &str)> = vec![
+        (
+            (1..=26).map(|i| put_request("z", &i.to_string())).collect(),
+            "Too many items requested for the BatchWriteItem call",
+        ),
+        (
+            vec![put_request("z", "1"), delete_request("z", "1")],
+            "Provided list of item keys contains duplicates",
+        ),
+        (
+            vec![],
+            "1 validation error detected: Value '{batch_a=[]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+        ),
+    ];
+    for (list, want) in cases {
+        let err = c
+            .batch_write_item()
+            .request_items("batch_a", list)
+            .send()
+            .await
+            .unwrap_err();
+        let meta = service_meta(&err);
+        assert_eq!(meta.code(), Some("ValidationException"));
+        assert_eq!(meta.message(), Some(want));
+    }
+    let err = c
+        .batch_write_item()
+        .request_items("batch_a", vec![put_request("z", "1")])
+        .request_items("ghost", vec![put_request("z", "1")])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(service_meta(&err).code(), Some("ResourceNotFoundException"));
+    let z = c
+        .query()
+        .table_name("batch_a")
+        .key_condition_expression("pk = :z")
+        .expression_attribute_values(":z", s("z"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(z.count(), 0, "failed batches wrote nothing");
+
+    let keys = |pk: &str, sks: &[&str]| {
+        let mut b = KeysAndAttributes::builder();
+        for sk in sks {
+            b = b.keys(HashMap::from([
+                ("pk".to_owned(), s(pk)),
+                ("sk".to_owned(), n(sk)),
+            ]));
+        }
+        b
+    };
+    let got = c
+        .batch_get_item()
+        .request_items(
+            "batch_a",
+            keys("a", &["2", "3", "1"])
+                .projection_expression("sk, #v")
+                .expression_attribute_names("#v", "v")
+                .build()
+                .unwrap(),
+        )
+        .request_items("batch_b", keys("b", &["1"]).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let responses = got.responses().unwrap();
+    let mut a: Vec<_> = responses["batch_a"]
+        .iter()
+        .map(|i| (i["sk"].clone(), i["v"].clone(), i.contains_key("pk")))
+        .collect();
+    a.sort_by_key(|(sk, _, _)| sk.as_n().unwrap().parse::<i32>().unwrap());
+    assert_eq!(
+        a,
+        [(n("2"), s("a2"), false), (n("3"), s("a3"), false)],
+        "the deleted item is left out; the projection applies"
+    );
+    assert_eq!(responses["batch_b"].len(), 1);
+    assert!(got.unprocessed_keys().is_none_or(HashMap::is_empty));
+    let err = c
+        .batch_get_item()
+        .request_items("batch_a", keys("a", &["2", "2"]).build().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some("Provided list of item keys contains duplicates")
+    );
+    let many: Vec<String> = (1..=101).map(|i| i.to_string()).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let err = c
+        .batch_get_item()
+        .request_items("batch_a", keys("a", &many).build().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some("Too many items requested for the BatchGetItem call")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_transactions_commit_or_cancel_whole() {
+    use aws_sdk_dynamodb::types::{
+        ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
+        TransactWriteItem, Update,
+    };
+    let f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    let st = streams(&sl.endpoint());
+    let arn = create(&c, "ledger", true, StreamViewType::NewAndOldImages).await;
+    c.put_item()
+        .table_name("ledger")
+        .item("pk", s("acct"))
+        .item("sk", n("1"))
+        .item("balance", n("100"))
+        .send()
+        .await
+        .unwrap();
+    let key = |sk: &str| HashMap::from([("pk".to_owned(), s("acct")), ("sk".to_owned(), n(sk))]);
+    let debit = |amount: &str| {
+        TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name("ledger")
+                    .set_key(Some(key("1")))
+                    .update_expression("SET balance = balance - :a")
+                    .condition_expression("balance >= :a")
+                    .expression_attribute_values(":a", n(amount))
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let entry = |sk: &str| {
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name("ledger")
+                    .item("pk", s("acct"))
+                    .item("sk", n(sk))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    c.transact_write_items()
+        .transact_items(debit("30"))
+        .transact_items(entry("2"))
+        .send()
+        .await
+        .unwrap();
+
+    // Overdrawn: cancelled with one reason per action, nothing applied.
+    let err = c
+        .transact_write_items()
+        .transact_items(debit("500"))
+        .transact_items(entry("3"))
+        .send()
+        .await
+        .unwrap_err();
+    let svc = err.into_service_error();
+    let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(tc) = svc else {
+        panic!("{svc:?}");
+    };
+    assert_eq!(
+        tc.message(),
+        Some(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]"
+        )
+    );
+    let reasons = tc.cancellation_reasons();
+    assert_eq!(reasons.len(), 2);
+    assert_eq!(reasons[0].code(), Some("ConditionalCheckFailed"));
+    assert_eq!(reasons[0].message(), Some("The conditional request failed"));
+    assert_eq!(
+        reasons[0].item().and_then(|i| i.get("balance")),
+        Some(&n("70"))
+    );
+    assert_eq!(reasons[1].code(), Some("None"));
+
+    // Two actions on one item.
+    let err = c
+        .transact_write_items()
+        .transact_items(debit("1"))
+        .transact_items(
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("1")))
+                        .condition_expression("attribute_exists(pk)")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    let meta = service_meta(&err);
+    assert_eq!(meta.code(), Some("ValidationException"));
+    assert_eq!(
+        meta.message(),
+        Some("Transaction request cannot include multiple operations on one item")
+    );
+
+    // A delete and a check together.
+    c.transact_write_items()
+        .transact_items(
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("2")))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("1")))
+                        .condition_expression("balance = :b")
+                        .expression_attribute_values(":b", n("70"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let got = c
+        .transact_get_items()
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    Get::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("1")))
+                        .projection_expression("balance")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    Get::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("2")))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let r = got.responses();
+    assert_eq!(r.len(), 2);
+    assert_eq!(
+        r[0].item().cloned(),
+        Some(HashMap::from([("balance".to_owned(), n("70"))]))
+    );
+    assert!(r[1].item().is_none(), "deleted in the transaction");
+    assert_eq!(
+        stream_event_names(&st, &arn).await,
+        ["INSERT", "MODIFY", "INSERT", "REMOVE"],
+        "one record per change, none for the cancelled transaction or the check"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_update_table_streams_and_billing() {
+    let f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    let st = streams(&sl.endpoint());
+    let first = create(&c, "evolving", false, StreamViewType::NewImage).await;
+    let stream_spec = |on: bool, view: Option<StreamViewType>| {
+        StreamSpecification::builder()
+            .stream_enabled(on)
+            .set_stream_view_type(view)
+            .build()
+            .unwrap()
+    };
+    let err = c
+        .update_table()
+        .table_name("evolving")
+        .stream_specification(stream_spec(true, Some(StreamViewType::KeysOnly)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some("Table already has an enabled stream: TableName: evolving")
+    );
+    c.put_item()
+        .table_name("evolving")
+        .item("pk", s("1"))
+        .send()
+        .await
+        .unwrap();
+    let out = c
+        .update_table()
+        .table_name("evolving")
+        .stream_specification(stream_spec(false, None))
+        .send()
+        .await
+        .unwrap();
+    let t = out.table_description().unwrap();
+    assert!(t.stream_specification().is_none());
+    assert_eq!(t.latest_stream_arn(), Some(first.as_str()));
+    let err = c
+        .update_table()
+        .table_name("evolving")
+        .stream_specification(stream_spec(false, None))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some("Table has no stream to disable: TableName: evolving")
+    );
+    let d = st
+        .describe_stream()
+        .stream_arn(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.stream_description()
+            .unwrap()
+            .stream_status()
+            .map(|s| s.as_str()),
+        Some("DISABLED")
+    );
+    assert_eq!(stream_event_names(&st, &first).await, ["INSERT"]);
+
+    let out = c
+        .update_table()
+        .table_name("evolving")
+        .stream_specification(stream_spec(true, Some(StreamViewType::KeysOnly)))
+        .billing_mode(BillingMode::Provisioned)
+        .provisioned_throughput(
+            aws_sdk_dynamodb::types::ProvisionedThroughput::builder()
+                .read_capacity_units(3)
+                .write_capacity_units(4)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let second = out
+        .table_description()
+        .unwrap()
+        .latest_stream_arn()
+        .unwrap()
+        .to_owned();
+    assert_ne!(second, first);
+    let d = c
+        .describe_table()
+        .table_name("evolving")
+        .send()
+        .await
+        .unwrap();
+    let t = d.table().unwrap();
+    assert_eq!(t.latest_stream_arn(), Some(second.as_str()));
+    assert_eq!(
+        t.stream_specification().and_then(|s| s.stream_view_type()),
+        Some(&StreamViewType::KeysOnly)
+    );
+    assert_eq!(
+        t.billing_mode_summary().and_then(|b| b.billing_mode()),
+        Some(&BillingMode::Provisioned)
+    );
+    let pt = t.provisioned_throughput().unwrap();
+    assert_eq!(
+        (pt.read_capacity_units(), pt.write_capacity_units()),
+        (Some(3), Some(4))
+    );
+    c.put_item()
+        .table_name("evolving")
+        .item("pk", s("2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream_event_names(&st, &second).await, ["INSERT"]);
+    assert_eq!(stream_event_names(&st, &first).await, ["INSERT"]);
+    let listed = st
+        .list_streams()
+        .table_name("evolving")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.streams().len(), 2);
+}

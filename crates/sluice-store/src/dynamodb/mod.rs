@@ -21,10 +21,16 @@
 //! atomic without a recovery protocol; DynamoDB's per-table write rates in local use are far
 //! below what one fsync per write costs.
 //!
+//! BatchWriteItem ([`DynamoStore::write_batch`]) and TransactWriteItems
+//! ([`DynamoStore::write_transaction`]) apply all their writes in one such transaction, one
+//! stream record per changed item; a transaction first checks every condition and writes
+//! nothing unless all pass. UpdateTable ([`DynamoStore::update_table`]) closes the current
+//! stream (kept readable, `DISABLED`) and opens a new one with a new label on each enable.
+//!
 //! After each commit the store bumps a watch counter; stream readers wait on it.
 //!
 //! Not here yet: stream retention (24 h trimming), shard rollover (one shard per stream),
-//! secondary indexes, TTL, transactions, batch operations.
+//! secondary indexes, TTL.
 
 pub mod expr;
 pub mod stream;
@@ -37,7 +43,7 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
@@ -64,6 +70,9 @@ pub enum DynamoError {
     /// The condition failed; carries the old item for `ReturnValuesOnConditionCheckFailure`.
     #[error("The conditional request failed")]
     ConditionalCheckFailed(Option<Item>),
+    /// A transaction was not applied; one reason per action, in request order.
+    #[error("Transaction cancelled")]
+    TransactionCanceled(Vec<CancelReason>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -120,6 +129,13 @@ pub struct TableRecord {
     pub write_capacity: u64,
     pub created_ms: u64,
     pub stream: Option<StreamSettings>,
+    /// The last stream the table had, kept after it is disabled (DescribeTable still
+    /// reports `LatestStreamArn`).
+    #[serde(default)]
+    pub latest_stream: Option<StreamSettings>,
+    /// The TTL attribute, when time to live is enabled.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
 }
 
 impl TableRecord {
@@ -243,6 +259,43 @@ pub enum WriteKind {
     Put(Item),
     Update(Vec<UpdateAction>),
     Delete,
+    /// Only the condition (TransactWriteItems' ConditionCheck): nothing is written.
+    Check,
+}
+
+/// One write of a batch or a transaction.
+#[derive(Debug, Clone)]
+pub struct WriteOp {
+    pub table: String,
+    pub key: Item,
+    pub kind: WriteKind,
+    pub condition: Option<Cond>,
+}
+
+/// Why one action of a cancelled transaction failed (AWS's `CancellationReason`); `code`
+/// is `None` (the text) for the actions that would have succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancelReason {
+    pub code: &'static str,
+    pub message: Option<String>,
+    /// The item as it was, for `ReturnValuesOnConditionCheckFailure: ALL_OLD`.
+    pub item: Option<Item>,
+}
+
+/// What UpdateTable changes; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TableUpdate {
+    pub billing_mode: Option<String>,
+    /// Read and write capacity units.
+    pub throughput: Option<(u64, u64)>,
+    /// `Some(Some(view))` enables a new stream; `Some(None)` disables the current one.
+    pub stream: Option<Option<String>>,
+}
+
+/// The `userIdentity` of a stream record written by DynamoDB itself (TTL deletions), in
+/// the Streams API's casing.
+pub fn service_identity() -> Value {
+    serde_json::json!({"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"})
 }
 
 /// The item before and after a write.
@@ -376,8 +429,7 @@ impl DynamoStore {
     pub fn create_table(&self, spec: TableSpec, now_ms: u64) -> Result<TableRecord, DynamoError> {
         let txn = self.db.begin_write()?;
         let record = {
-            let mut tables = txn.open_table(TABLES)?;
-            if tables.get(spec.name.as_str())?.is_some() {
+            if txn.open_table(TABLES)?.get(spec.name.as_str())?.is_some() {
                 return Err(DynamoError::ResourceInUse(format!(
                     "Table already exists: {}",
                     spec.name
@@ -395,37 +447,137 @@ impl DynamoStore {
                 write_capacity: spec.write_capacity,
                 created_ms: now_ms,
                 stream: None,
+                latest_stream: None,
+                ttl_attribute: None,
             };
             if let Some(view) = &spec.stream_view_type {
                 let label = spec
                     .stream_label
                     .clone()
                     .unwrap_or_else(|| stream::stream_label(now_ms));
-                let arn = format!("{}/stream/{label}", record.arn(&self.region, &self.account));
-                let counters = txn.open_table(COUNTERS)?;
-                let next = counters.get("seq")?.map_or(1, |v| v.value());
-                let salt = u32::from_be_bytes(id.as_bytes()[..4].try_into().unwrap_or([0; 4]));
-                let meta = StreamMeta {
-                    arn: arn.clone(),
-                    table: record.name.clone(),
-                    label: label.clone(),
-                    view_type: view.clone(),
-                    created_ms: now_ms,
-                    shard_id: stream::shard_id(now_ms, salt),
-                    hash: record.hash.clone(),
-                    range: record.range.clone(),
-                    first_seq: next,
-                    ended_at: None,
-                };
-                txn.open_table(STREAMS)?
-                    .insert(arn.as_str(), encode(&meta).as_slice())?;
-                record.stream = Some(StreamSettings {
-                    view_type: view.clone(),
-                    label,
-                    arn,
-                });
+                self.open_stream(&txn, &mut record, view, label, now_ms)?;
             }
-            tables.insert(record.name.as_str(), encode(&record).as_slice())?;
+            txn.open_table(TABLES)?
+                .insert(record.name.as_str(), encode(&record).as_slice())?;
+            record
+        };
+        txn.commit()?;
+        self.notify();
+        Ok(record)
+    }
+
+    /// Creates a new stream for `record` (labelled `label`) and makes it the table's current
+    /// one.
+    fn open_stream(
+        &self,
+        txn: &WriteTransaction,
+        record: &mut TableRecord,
+        view: &str,
+        label: String,
+        now_ms: u64,
+    ) -> Result<(), DynamoError> {
+        let arn = format!("{}/stream/{label}", record.arn(&self.region, &self.account));
+        let next = txn
+            .open_table(COUNTERS)?
+            .get("seq")?
+            .map_or(1, |v| v.value());
+        let mut streams = txn.open_table(STREAMS)?;
+        if streams.get(arn.as_str())?.is_some() {
+            // Two enables within one millisecond would share a label.
+            return Err(DynamoError::Validation(format!(
+                "Table already has an enabled stream: TableName: {}",
+                record.name
+            )));
+        }
+        let salt = uuid::Uuid::new_v4().as_u128() as u32;
+        let meta = StreamMeta {
+            arn: arn.clone(),
+            table: record.name.clone(),
+            label: label.clone(),
+            view_type: view.to_owned(),
+            created_ms: now_ms,
+            shard_id: stream::shard_id(now_ms, salt),
+            hash: record.hash.clone(),
+            range: record.range.clone(),
+            first_seq: next,
+            ended_at: None,
+        };
+        streams.insert(arn.as_str(), encode(&meta).as_slice())?;
+        let settings = StreamSettings {
+            view_type: view.to_owned(),
+            label,
+            arn,
+        };
+        record.stream = Some(settings.clone());
+        record.latest_stream = Some(settings);
+        Ok(())
+    }
+
+    /// Closes stream `arn` at the last counter issued so far (it stays readable).
+    fn close_stream(txn: &WriteTransaction, arn: &str) -> Result<(), DynamoError> {
+        let last = txn
+            .open_table(COUNTERS)?
+            .get("seq")?
+            .map_or(0, |v| v.value())
+            .saturating_sub(1);
+        let mut streams = txn.open_table(STREAMS)?;
+        let meta: Option<StreamMeta> = match streams.get(arn)? {
+            Some(v) => Some(decode("ddb_streams", arn, v.value())?),
+            None => None,
+        };
+        if let Some(mut meta) = meta {
+            meta.ended_at = Some(last);
+            streams.insert(arn, encode(&meta).as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// UpdateTable: billing mode, throughput and the stream. Enabling makes a new stream
+    /// (new label and ARN); disabling closes the current one, which stays readable.
+    pub fn update_table(
+        &self,
+        name: &str,
+        update: &TableUpdate,
+        now_ms: u64,
+    ) -> Result<TableRecord, DynamoError> {
+        let txn = self.db.begin_write()?;
+        let record = {
+            let mut record = load_table(&txn, name)?;
+            match &update.stream {
+                Some(Some(view)) => {
+                    if record.stream.is_some() {
+                        return Err(DynamoError::Validation(format!(
+                            "Table already has an enabled stream: TableName: {}",
+                            record.name
+                        )));
+                    }
+                    let label = stream::stream_label(now_ms);
+                    self.open_stream(&txn, &mut record, view, label, now_ms)?;
+                }
+                Some(None) => {
+                    let Some(s) = record.stream.take() else {
+                        return Err(DynamoError::Validation(format!(
+                            "Table has no stream to disable: TableName: {}",
+                            record.name
+                        )));
+                    };
+                    Self::close_stream(&txn, &s.arn)?;
+                }
+                None => {}
+            }
+            if let Some(b) = &update.billing_mode {
+                record.billing_mode.clone_from(b);
+                if b == "PAY_PER_REQUEST" {
+                    record.read_capacity = 0;
+                    record.write_capacity = 0;
+                }
+            }
+            if let Some((r, w)) = update.throughput {
+                record.read_capacity = r;
+                record.write_capacity = w;
+            }
+            txn.open_table(TABLES)?
+                .insert(record.name.as_str(), encode(&record).as_slice())?;
             record
         };
         txn.commit()?;
@@ -487,20 +639,7 @@ impl DynamoStore {
                 items.remove(k.as_str())?;
             }
             if let Some(s) = &record.stream {
-                let last = txn
-                    .open_table(COUNTERS)?
-                    .get("seq")?
-                    .map_or(0, |v| v.value())
-                    .saturating_sub(1);
-                let mut streams = txn.open_table(STREAMS)?;
-                let meta: Option<StreamMeta> = match streams.get(s.arn.as_str())? {
-                    Some(v) => Some(decode("ddb_streams", &s.arn, v.value())?),
-                    None => None,
-                };
-                if let Some(mut meta) = meta {
-                    meta.ended_at = Some(last);
-                    streams.insert(s.arn.as_str(), encode(&meta).as_slice())?;
-                }
+                Self::close_stream(&txn, &s.arn)?;
             }
             record
         };
@@ -535,73 +674,208 @@ impl DynamoStore {
     ) -> Result<WriteOutcome, DynamoError> {
         let txn = self.db.begin_write()?;
         let outcome = {
-            let t: TableRecord = match txn.open_table(TABLES)?.get(table)? {
-                Some(v) => decode("ddb_tables", table, v.value())?,
-                None => return Err(DynamoError::not_found()),
-            };
+            let t = load_table(&txn, table)?;
             t.check_key(key)?;
-            let skey = t.storage_key(key);
-            let mut items = txn.open_table(ITEMS)?;
-            let old = match items.get(skey.as_str())? {
-                Some(v) => Some(decode_item(&skey, v.value())?),
-                None => None,
-            };
+            let (skey, old) = read_item(&txn, &t, key)?;
             if let Some(c) = condition
                 && !expr::eval(c, old.as_ref().unwrap_or(&Item::new()))
             {
                 return Err(DynamoError::ConditionalCheckFailed(old));
             }
-            let new = match kind {
-                WriteKind::Put(item) => Some(item),
-                WriteKind::Delete => None,
-                WriteKind::Update(actions) => {
-                    let base = old.clone().unwrap_or_else(|| key.clone());
-                    let updated =
-                        expr::apply_update(&base, &actions).map_err(DynamoError::Validation)?;
-                    Some(updated)
-                }
-            };
-            match &new {
-                Some(n) => {
-                    items.insert(skey.as_str(), encode(&item_to_json(n)).as_slice())?;
-                }
-                None => {
-                    items.remove(skey.as_str())?;
-                }
-            }
-            if let Some(s) = &t.stream
-                && stream::EventName::of(old.as_ref(), new.as_ref()).is_some()
-            {
-                let mut counters = txn.open_table(COUNTERS)?;
-                let seq = counters.get("seq")?.map_or(1, |v| v.value());
-                counters.insert("seq", seq + 1)?;
-                let sequence_number = stream::sequence_number(seq);
-                let change = stream::Change {
-                    view_type: &s.view_type,
-                    region: &self.region,
-                    keys: key,
-                    old: old.as_ref(),
-                    new: new.as_ref(),
-                    sequence_number: &sequence_number,
+            let new = next_item(&kind, key, old.as_ref()).map_err(DynamoError::Validation)?;
+            if !matches!(kind, WriteKind::Check) {
+                self.apply(
+                    &txn,
+                    &t,
+                    &skey,
+                    key,
+                    old.as_ref(),
+                    new.as_ref(),
                     now_ms,
-                };
-                if let Some(record) = stream::record(&change) {
-                    let stored = StoredChange {
-                        created_ms: now_ms,
-                        partition_key: key
-                            .get(&t.hash.name)
-                            .map_or(String::new(), |v| v.to_json().to_string()),
-                        record,
-                    };
-                    txn.open_table(RECORDS)?
-                        .insert((s.arn.as_str(), seq), encode(&stored).as_slice())?;
-                }
+                    None,
+                )?;
             }
             WriteOutcome { old, new }
         };
         txn.commit()?;
         self.notify();
         Ok(outcome)
+    }
+
+    /// BatchWriteItem: every put and delete of `ops` (no conditions) in one transaction,
+    /// each change with its stream record. Any error applies none of them.
+    pub fn write_batch(&self, ops: &[WriteOp], now_ms: u64) -> Result<(), DynamoError> {
+        let txn = self.db.begin_write()?;
+        for op in ops {
+            let t = load_table(&txn, &op.table)?;
+            t.check_key(&op.key)?;
+            let (skey, old) = read_item(&txn, &t, &op.key)?;
+            let new =
+                next_item(&op.kind, &op.key, old.as_ref()).map_err(DynamoError::Validation)?;
+            self.apply(
+                &txn,
+                &t,
+                &skey,
+                &op.key,
+                old.as_ref(),
+                new.as_ref(),
+                now_ms,
+                None,
+            )?;
+        }
+        txn.commit()?;
+        self.notify();
+        Ok(())
+    }
+
+    /// TransactWriteItems: checks every condition against the items as they are, and
+    /// applies every action in one transaction only if all pass; otherwise
+    /// [`DynamoError::TransactionCanceled`] with one reason per action and nothing changes.
+    /// The caller has refused two actions on one item.
+    pub fn write_transaction(&self, ops: &[WriteOp], now_ms: u64) -> Result<(), DynamoError> {
+        let txn = self.db.begin_write()?;
+        let mut staged = Vec::with_capacity(ops.len());
+        let mut reasons = Vec::with_capacity(ops.len());
+        let mut cancelled = false;
+        for op in ops {
+            let t = load_table(&txn, &op.table)?;
+            t.check_key(&op.key)?;
+            let (skey, old) = read_item(&txn, &t, &op.key)?;
+            let passed = op
+                .condition
+                .as_ref()
+                .is_none_or(|c| expr::eval(c, old.as_ref().unwrap_or(&Item::new())));
+            if !passed {
+                cancelled = true;
+                reasons.push(CancelReason {
+                    code: "ConditionalCheckFailed",
+                    message: Some("The conditional request failed".into()),
+                    item: old,
+                });
+                continue;
+            }
+            match next_item(&op.kind, &op.key, old.as_ref()) {
+                Ok(new) => {
+                    reasons.push(CancelReason {
+                        code: "None",
+                        message: None,
+                        item: None,
+                    });
+                    staged.push((t, skey, old, new, op));
+                }
+                Err(m) => {
+                    cancelled = true;
+                    reasons.push(CancelReason {
+                        code: "ValidationError",
+                        message: Some(m),
+                        item: None,
+                    });
+                }
+            }
+        }
+        if cancelled {
+            return Err(DynamoError::TransactionCanceled(reasons));
+        }
+        for (t, skey, old, new, op) in &staged {
+            if !matches!(op.kind, WriteKind::Check) {
+                self.apply(
+                    &txn,
+                    t,
+                    skey,
+                    &op.key,
+                    old.as_ref(),
+                    new.as_ref(),
+                    now_ms,
+                    None,
+                )?;
+            }
+        }
+        txn.commit()?;
+        self.notify();
+        Ok(())
+    }
+
+    /// Reads several items at once (BatchGetItem, TransactGetItems) from one snapshot;
+    /// `None` for a missing item.
+    pub fn get_items(&self, keys: &[(String, Item)]) -> Result<Vec<Option<Item>>, DynamoError> {
+        let txn = self.db.begin_read()?;
+        let tables = txn.open_table(TABLES)?;
+        let items = txn.open_table(ITEMS)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for (table, key) in keys {
+            let t: TableRecord = match tables.get(table.as_str())? {
+                Some(v) => decode("ddb_tables", table, v.value())?,
+                None => return Err(DynamoError::not_found()),
+            };
+            t.check_key(key)?;
+            let skey = t.storage_key(key);
+            out.push(match items.get(skey.as_str())? {
+                Some(v) => Some(decode_item(&skey, v.value())?),
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes `new` (or deletes, for `None`) at `skey` and appends the stream record of
+    /// the change, if the table has a stream and something changed.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &self,
+        txn: &WriteTransaction,
+        t: &TableRecord,
+        skey: &str,
+        key: &Item,
+        old: Option<&Item>,
+        new: Option<&Item>,
+        now_ms: u64,
+        user_identity: Option<Value>,
+    ) -> Result<(), DynamoError> {
+        {
+            let mut items = txn.open_table(ITEMS)?;
+            match new {
+                Some(n) => {
+                    items.insert(skey, encode(&item_to_json(n)).as_slice())?;
+                }
+                None => {
+                    items.remove(skey)?;
+                }
+            }
+        }
+        let Some(s) = &t.stream else {
+            return Ok(());
+        };
+        if stream::EventName::of(old, new).is_none() {
+            return Ok(());
+        }
+        let mut counters = txn.open_table(COUNTERS)?;
+        let seq = counters.get("seq")?.map_or(1, |v| v.value());
+        counters.insert("seq", seq + 1)?;
+        let sequence_number = stream::sequence_number(seq);
+        let change = stream::Change {
+            view_type: &s.view_type,
+            region: &self.region,
+            keys: key,
+            old,
+            new,
+            sequence_number: &sequence_number,
+            now_ms,
+        };
+        if let Some(mut record) = stream::record(&change) {
+            if let (Some(id), Value::Object(map)) = (user_identity, &mut record) {
+                map.insert("userIdentity".into(), id);
+            }
+            let stored = StoredChange {
+                created_ms: now_ms,
+                partition_key: key
+                    .get(&t.hash.name)
+                    .map_or(String::new(), |v| v.to_json().to_string()),
+                record,
+            };
+            txn.open_table(RECORDS)?
+                .insert((s.arn.as_str(), seq), encode(&stored).as_slice())?;
+        }
+        Ok(())
     }
 
     /// Items of one partition whose key satisfies `key_condition` (and then `filter`), in
@@ -771,6 +1045,41 @@ impl DynamoStore {
         };
         Ok(Some((first, last)))
     }
+}
+
+/// The table record `name`, inside a write transaction.
+fn load_table(txn: &WriteTransaction, name: &str) -> Result<TableRecord, DynamoError> {
+    match txn.open_table(TABLES)?.get(name)? {
+        Some(v) => Ok(decode("ddb_tables", name, v.value())?),
+        None => Err(DynamoError::not_found()),
+    }
+}
+
+/// The storage key of `key` in `t` and the item stored there.
+fn read_item(
+    txn: &WriteTransaction,
+    t: &TableRecord,
+    key: &Item,
+) -> Result<(String, Option<Item>), DynamoError> {
+    let skey = t.storage_key(key);
+    let old = match txn.open_table(ITEMS)?.get(skey.as_str())? {
+        Some(v) => Some(decode_item(&skey, v.value())?),
+        None => None,
+    };
+    Ok((skey, old))
+}
+
+/// The item after `kind` is applied to `old` (at `key`); the error is AWS's text.
+fn next_item(kind: &WriteKind, key: &Item, old: Option<&Item>) -> Result<Option<Item>, String> {
+    Ok(match kind {
+        WriteKind::Put(item) => Some(item.clone()),
+        WriteKind::Delete => None,
+        WriteKind::Check => old.cloned(),
+        WriteKind::Update(actions) => {
+            let base = old.cloned().unwrap_or_else(|| key.clone());
+            Some(expr::apply_update(&base, actions)?)
+        }
+    })
 }
 
 fn table_bounds(name: &str) -> (String, String) {

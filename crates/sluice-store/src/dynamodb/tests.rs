@@ -349,3 +349,204 @@ fn query_and_scan_page_in_key_order() {
     }
     assert_eq!(seen, 4);
 }
+
+fn event_names(ddb: &DynamoStore, arn: &str) -> Vec<String> {
+    ddb.read_records(arn, 0, 1000)
+        .expect("read")
+        .iter()
+        .map(|(_, r)| {
+            r.record["eventName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn put_op(table: &str, v: serde_json::Value) -> WriteOp {
+    let it = item(v);
+    let key: Item = it
+        .iter()
+        .filter(|(k, _)| *k == "pk" || *k == "sk")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    WriteOp {
+        table: table.into(),
+        key,
+        kind: WriteKind::Put(it),
+        condition: None,
+    }
+}
+
+#[test]
+fn batch_writes_apply_together_with_one_record_each() {
+    let (_dir, _meta, ddb) = open();
+    let a = ddb.create_table(spec("a", false), 1_000).expect("a");
+    ddb.create_table(spec("b", false), 1_000).expect("b");
+    let arn = a.stream.expect("stream").arn;
+    ddb.write_item(
+        "a",
+        &item(json!({"pk": {"S": "old"}})),
+        WriteKind::Put(item(json!({"pk": {"S": "old"}}))),
+        None,
+        1_500,
+    )
+    .expect("seed");
+    let ops = vec![
+        put_op("a", json!({"pk": {"S": "x"}, "v": {"N": "1"}})),
+        put_op("b", json!({"pk": {"S": "x"}})),
+        WriteOp {
+            table: "a".into(),
+            key: item(json!({"pk": {"S": "old"}})),
+            kind: WriteKind::Delete,
+            condition: None,
+        },
+    ];
+    ddb.write_batch(&ops, 2_000).expect("batch");
+    assert_eq!(event_names(&ddb, &arn), ["INSERT", "INSERT", "REMOVE"]);
+    assert!(
+        ddb.get_item("b", &item(json!({"pk": {"S": "x"}})))
+            .expect("get")
+            .is_some()
+    );
+
+    // A batch naming a missing table writes nothing.
+    let bad = vec![
+        put_op("a", json!({"pk": {"S": "y"}})),
+        put_op("ghost", json!({"pk": {"S": "y"}})),
+    ];
+    assert!(matches!(
+        ddb.write_batch(&bad, 3_000),
+        Err(DynamoError::ResourceNotFound(_))
+    ));
+    assert!(
+        ddb.get_item("a", &item(json!({"pk": {"S": "y"}})))
+            .expect("get")
+            .is_none()
+    );
+    assert_eq!(event_names(&ddb, &arn).len(), 3);
+    let got = ddb
+        .get_items(&[
+            ("a".into(), item(json!({"pk": {"S": "x"}}))),
+            ("a".into(), item(json!({"pk": {"S": "nope"}}))),
+        ])
+        .expect("get items");
+    assert!(got[0].is_some() && got[1].is_none());
+}
+
+#[test]
+fn transactions_are_all_or_nothing() {
+    let (_dir, _meta, ddb) = open();
+    let a = ddb.create_table(spec("a", false), 1_000).expect("a");
+    let arn = a.stream.expect("stream").arn;
+    ddb.write_batch(
+        &[put_op("a", json!({"pk": {"S": "k1"}, "n": {"N": "1"}}))],
+        1_500,
+    )
+    .expect("seed");
+    let mut s = subs(json!({":two": {"N": "2"}, ":one": {"N": "1"}}), &[]);
+    let fails = cond("n = :two", &mut s);
+    let adds = expr::parse_update("ADD n :one", &mut s).expect("update");
+    let ops = vec![
+        WriteOp {
+            table: "a".into(),
+            key: item(json!({"pk": {"S": "k1"}})),
+            kind: WriteKind::Check,
+            condition: Some(fails),
+        },
+        put_op("a", json!({"pk": {"S": "k2"}})),
+    ];
+    let Err(DynamoError::TransactionCanceled(reasons)) = ddb.write_transaction(&ops, 2_000) else {
+        panic!("cancelled");
+    };
+    let codes: Vec<_> = reasons.iter().map(|r| r.code).collect();
+    assert_eq!(codes, ["ConditionalCheckFailed", "None"]);
+    assert_eq!(
+        reasons[0].item.as_ref().map(|i| i["n"].clone()),
+        Some(Av::N("1".into()))
+    );
+    assert!(
+        ddb.get_item("a", &item(json!({"pk": {"S": "k2"}})))
+            .expect("get")
+            .is_none()
+    );
+    assert_eq!(event_names(&ddb, &arn), ["INSERT"]);
+
+    let mut s = subs(json!({":one": {"N": "1"}}), &[]);
+    let passes = cond("n = :one", &mut s);
+    let ops = vec![
+        WriteOp {
+            table: "a".into(),
+            key: item(json!({"pk": {"S": "k1"}})),
+            kind: WriteKind::Update(adds),
+            condition: Some(passes),
+        },
+        put_op("a", json!({"pk": {"S": "k2"}})),
+    ];
+    ddb.write_transaction(&ops, 3_000).expect("commits");
+    assert_eq!(
+        ddb.get_item("a", &item(json!({"pk": {"S": "k1"}})))
+            .expect("get")
+            .map(|i| i["n"].clone()),
+        Some(Av::N("2".into()))
+    );
+    assert_eq!(event_names(&ddb, &arn), ["INSERT", "MODIFY", "INSERT"]);
+}
+
+#[test]
+fn update_table_replaces_and_closes_streams() {
+    let (_dir, meta, ddb) = open();
+    let t = ddb.create_table(spec("t", false), 1_000).expect("t");
+    let first = t.stream.expect("stream").arn;
+    let enable = TableUpdate {
+        stream: Some(Some("KEYS_ONLY".into())),
+        ..TableUpdate::default()
+    };
+    let e = ddb.update_table("t", &enable, 2_000).expect_err("already");
+    assert_eq!(
+        e.to_string(),
+        "Table already has an enabled stream: TableName: t"
+    );
+    let disable = TableUpdate {
+        stream: Some(None),
+        ..TableUpdate::default()
+    };
+    let t = ddb.update_table("t", &disable, 2_000).expect("disable");
+    assert!(t.stream.is_none());
+    assert_eq!(
+        t.latest_stream.as_ref().map(|s| s.arn.as_str()),
+        Some(first.as_str())
+    );
+    assert!(!ddb.stream(&first).expect("kept").enabled());
+    let e = ddb.update_table("t", &disable, 2_500).expect_err("none");
+    assert_eq!(
+        e.to_string(),
+        "Table has no stream to disable: TableName: t"
+    );
+    // Writes while disabled make no records anywhere.
+    ddb.write_batch(&[put_op("t", json!({"pk": {"S": "a"}}))], 2_600)
+        .expect("put");
+    let t = ddb.update_table("t", &enable, 3_000).expect("enable");
+    let second = t.stream.expect("stream");
+    assert_ne!(second.arn, first);
+    assert_eq!(second.label, "1970-01-01T00:00:03.000");
+    assert_eq!(second.view_type, "KEYS_ONLY");
+    ddb.write_batch(&[put_op("t", json!({"pk": {"S": "b"}}))], 3_100)
+        .expect("put");
+    assert!(event_names(&ddb, &first).is_empty());
+    assert_eq!(event_names(&ddb, &second.arn), ["INSERT"]);
+    assert_eq!(
+        DynamoStore::current_stream_arns(&meta).expect("arns"),
+        vec![second.arn.clone()]
+    );
+    let billing = TableUpdate {
+        billing_mode: Some("PROVISIONED".into()),
+        throughput: Some((5, 7)),
+        ..TableUpdate::default()
+    };
+    let t = ddb.update_table("t", &billing, 4_000).expect("billing");
+    assert_eq!(
+        (t.billing_mode.as_str(), t.read_capacity, t.write_capacity),
+        ("PROVISIONED", 5, 7)
+    );
+}
