@@ -387,3 +387,62 @@ def test_dynamodb_update_table_stream_cycle(ddb, ddb_streams, table):
     assert d["TableStatus"] == "ACTIVE"
     arns = [s["StreamArn"] for s in ddb_streams.list_streams(TableName=table)["Streams"]]
     assert arns == [first, second]
+
+
+def test_dynamodb_gsi_and_lsi_query(endpoint, ddb):
+    name = unique_name("idx")
+    ddb.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "email", "AttributeType": "S"},
+            {"AttributeName": "score", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_email",
+            "KeySchema": [{"AttributeName": "email", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+        LocalSecondaryIndexes=[{
+            "IndexName": "by_score",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "score", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }],
+    )
+    try:
+        t = boto3.session.Session().resource("dynamodb", **_kwargs(endpoint)).Table(name)
+        with t.batch_writer() as w:
+            w.put_item(Item={"pk": "u", "sk": 1, "email": "a@x", "score": 7, "extra": "e1"})
+            w.put_item(Item={"pk": "u", "sk": 2, "score": 3})
+            w.put_item(Item={"pk": "u", "sk": 3, "email": "b@x"})
+        desc = ddb.describe_table(TableName=name)["Table"]
+        gsi = desc["GlobalSecondaryIndexes"][0]
+        assert gsi["IndexName"] == "by_email" and gsi["IndexStatus"] == "ACTIVE"
+        assert gsi["ItemCount"] == 2
+        assert desc["LocalSecondaryIndexes"][0]["IndexArn"].endswith(f"table/{name}/index/by_score")
+        got = t.query(IndexName="by_email", KeyConditionExpression=Key("email").eq("a@x"))["Items"]
+        assert got == [{"pk": "u", "sk": 1, "email": "a@x", "score": 7, "extra": "e1"}]
+        ranked = t.query(IndexName="by_score", KeyConditionExpression=Key("pk").eq("u"))["Items"]
+        assert ranked == [{"pk": "u", "sk": 2, "score": 3}, {"pk": "u", "sk": 1, "score": 7}]
+        assert t.scan(IndexName="by_score")["Count"] == 2
+        with pytest.raises(ClientError) as e:
+            ddb.create_table(
+                TableName=unique_name("idx"),
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                      {"AttributeName": "g", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                BillingMode="PAY_PER_REQUEST",
+                GlobalSecondaryIndexes=[{
+                    "IndexName": "g_one",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "INCLUDE"},
+                }],
+            )
+        assert e.value.response["Error"]["Message"] == (
+            "One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
+        )
+    finally:
+        ddb.delete_table(TableName=name)

@@ -310,6 +310,48 @@ pub fn table_description(ctx: &Ctx, t: &TableRecord, status: &str) -> Value {
         "BillingModeSummary": {"BillingMode": t.billing_mode},
         "DeletionProtectionEnabled": false,
     });
+    let key_schema_of = |hash: &str, range: Option<&str>| {
+        let mut k = vec![json!({"AttributeName": hash, "KeyType": "HASH"})];
+        if let Some(r) = range {
+            k.push(json!({"AttributeName": r, "KeyType": "RANGE"}));
+        }
+        k
+    };
+    let (mut gsis, mut lsis) = (Vec::new(), Vec::new());
+    for index in &t.indexes {
+        let (count, size) = ctx.store.index_stats(t, index).unwrap_or((0, 0));
+        let mut projection = json!({"ProjectionType": index.projection.kind});
+        if !index.projection.non_key.is_empty() {
+            projection["NonKeyAttributes"] = json!(index.projection.non_key);
+        }
+        let mut desc = json!({
+            "IndexName": index.name,
+            "KeySchema": key_schema_of(&index.hash.name, index.range.as_ref().map(|r| r.name.as_str())),
+            "Projection": projection,
+            "IndexSizeBytes": size,
+            "ItemCount": count,
+            "IndexArn": format!("{}/index/{}", t.arn(ctx.store.region(), ctx.store.account()), index.name),
+        });
+        if index.global {
+            desc["IndexStatus"] = json!("ACTIVE");
+            desc["ProvisionedThroughput"] = json!({
+                "NumberOfDecreasesToday": 0,
+                "ReadCapacityUnits": index.read_capacity,
+                "WriteCapacityUnits": index.write_capacity,
+            });
+            gsis.push(desc);
+        } else {
+            lsis.push(desc);
+        }
+    }
+    if let Value::Object(map) = &mut d {
+        if !gsis.is_empty() {
+            map.insert("GlobalSecondaryIndexes".into(), Value::Array(gsis));
+        }
+        if !lsis.is_empty() {
+            map.insert("LocalSecondaryIndexes".into(), Value::Array(lsis));
+        }
+    }
     if let (Some(s), Value::Object(map)) = (&t.stream, &mut d) {
         map.insert(
             "StreamSpecification".into(),

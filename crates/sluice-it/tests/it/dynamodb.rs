@@ -982,3 +982,235 @@ async fn dynamodb_update_table_streams_and_billing() {
         .unwrap();
     assert_eq!(listed.streams().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_secondary_indexes_describe_query_and_scan() {
+    use aws_sdk_dynamodb::types::{
+        GlobalSecondaryIndex, LocalSecondaryIndex, Projection, ProjectionType,
+    };
+    let f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    let def = |name: &str, t: ScalarAttributeType| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(t)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    let base = || {
+        c.create_table()
+            .table_name("tickets")
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(def("pk", ScalarAttributeType::S))
+            .attribute_definitions(def("sk", ScalarAttributeType::N))
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+    };
+    let gsi = GlobalSecondaryIndex::builder()
+        .index_name("by_owner")
+        .key_schema(key("owner", KeyType::Hash))
+        .key_schema(key("due", KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .non_key_attributes("title")
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let lsi = LocalSecondaryIndex::builder()
+        .index_name("by_due")
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("due", KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()
+        .unwrap();
+
+    // The index key attribute must be defined.
+    let err = base()
+        .global_secondary_indexes(gsi.clone())
+        .attribute_definitions(def("owner", ScalarAttributeType::S))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some(
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [due], AttributeDefinitions: [pk, sk, owner]"
+        )
+    );
+    let bad_lsi = LocalSecondaryIndex::builder()
+        .index_name("wrong")
+        .key_schema(key("owner", KeyType::Hash))
+        .key_schema(key("due", KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let err = base()
+        .attribute_definitions(def("owner", ScalarAttributeType::S))
+        .attribute_definitions(def("due", ScalarAttributeType::N))
+        .local_secondary_indexes(bad_lsi)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some(
+            "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: wrong. index hash key: owner, table hash key: pk"
+        )
+    );
+
+    base()
+        .attribute_definitions(def("owner", ScalarAttributeType::S))
+        .attribute_definitions(def("due", ScalarAttributeType::N))
+        .global_secondary_indexes(gsi)
+        .local_secondary_indexes(lsi)
+        .send()
+        .await
+        .unwrap();
+    for (pk, sk, owner, due) in [
+        ("p1", "1", Some("ann"), "30"),
+        ("p1", "2", Some("ann"), "10"),
+        ("p2", "1", Some("bob"), "20"),
+        ("p2", "2", Some("ann"), "20"),
+        ("p3", "1", None, "5"),
+    ] {
+        let mut put = c
+            .put_item()
+            .table_name("tickets")
+            .item("pk", s(pk))
+            .item("sk", n(sk))
+            .item("due", n(due))
+            .item("title", s(&format!("{pk}/{sk}")))
+            .item("body", s("long"));
+        if let Some(o) = owner {
+            put = put.item("owner", s(o));
+        }
+        put.send().await.unwrap();
+    }
+    let d = c
+        .describe_table()
+        .table_name("tickets")
+        .send()
+        .await
+        .unwrap();
+    let t = d.table().unwrap();
+    let g = &t.global_secondary_indexes()[0];
+    assert_eq!(g.index_name(), Some("by_owner"));
+    assert_eq!(g.index_status().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(g.item_count(), Some(4), "sparse: p3 has no owner");
+    assert_eq!(
+        g.index_arn(),
+        Some("arn:aws:dynamodb:us-east-1:000000000000:table/tickets/index/by_owner")
+    );
+    assert_eq!(
+        g.projection().and_then(|p| p.projection_type()),
+        Some(&ProjectionType::Include)
+    );
+    let l = &t.local_secondary_indexes()[0];
+    assert_eq!(l.index_name(), Some("by_due"));
+    assert_eq!(l.item_count(), Some(5));
+
+    // Query the GSI, two per page: due order, projected, keys carry index + table key.
+    let mut seen = Vec::new();
+    let mut start = None;
+    loop {
+        let page = c
+            .query()
+            .table_name("tickets")
+            .index_name("by_owner")
+            .key_condition_expression("#o = :o AND due >= :d")
+            .expression_attribute_names("#o", "owner")
+            .expression_attribute_values(":o", s("ann"))
+            .expression_attribute_values(":d", n("10"))
+            .limit(2)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap();
+        for i in page.items() {
+            assert!(i.contains_key("title") && !i.contains_key("body"), "{i:?}");
+            seen.push(i["title"].as_s().unwrap().clone());
+        }
+        match page.last_evaluated_key() {
+            Some(k) => {
+                let mut names: Vec<_> = k.keys().cloned().collect();
+                names.sort();
+                assert_eq!(names, ["due", "owner", "pk", "sk"]);
+                start = Some(k.clone());
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["p1/2", "p2/2", "p1/1"]);
+
+    let q = c
+        .query()
+        .table_name("tickets")
+        .index_name("by_due")
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("p1"))
+        .scan_index_forward(false)
+        .send()
+        .await
+        .unwrap();
+    let dues: Vec<_> = q.items().iter().map(|i| i["due"].clone()).collect();
+    assert_eq!(dues, [n("30"), n("10")]);
+    assert!(
+        q.items().iter().all(|i| !i.contains_key("title")),
+        "KEYS_ONLY"
+    );
+
+    let scan = c
+        .scan()
+        .table_name("tickets")
+        .index_name("by_owner")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scan.count(), 4);
+    let err = c
+        .query()
+        .table_name("tickets")
+        .index_name("nope")
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("p1"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some("The table does not have the specified index: nope")
+    );
+    let err = c
+        .put_item()
+        .table_name("tickets")
+        .item("pk", s("p9"))
+        .item("sk", n("1"))
+        .item("owner", n("7"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some(
+            "One or more parameter values were invalid: Type mismatch for Index Key owner Expected: S Actual: N IndexName: by_owner"
+        )
+    );
+}

@@ -27,10 +27,15 @@
 //! nothing unless all pass. UpdateTable ([`DynamoStore::update_table`]) closes the current
 //! stream (kept readable, `DISABLED`) and opens a new one with a new label on each enable.
 //!
+//! Secondary indexes ([`IndexDef`]) keep no entries of their own: a Query or Scan with
+//! `IndexName` walks the table's items, keeps those holding the index key (sparse), orders
+//! them by index key then table key, and projects them. Always consistent; linear in the
+//! table's size, which is what local tables afford.
+//!
 //! After each commit the store bumps a watch counter; stream readers wait on it.
 //!
 //! Not here yet: stream retention (24 h trimming), shard rollover (one shard per stream),
-//! secondary indexes, TTL.
+//! TTL, GSI changes through UpdateTable.
 
 pub mod expr;
 pub mod stream;
@@ -106,6 +111,66 @@ pub struct KeyAttr {
     pub ty: String,
 }
 
+/// A secondary index's projection: `ALL`, `KEYS_ONLY`, or `INCLUDE` with `non_key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Projection {
+    pub kind: String,
+    #[serde(default)]
+    pub non_key: Vec<String>,
+}
+
+/// A global or local secondary index. Index entries are not stored: an index is read by
+/// walking the table's items (fine at local sizes), so it is always consistent and
+/// sparse (items lacking the index key are not in it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    pub name: String,
+    /// Global (own hash key) or local (the table's hash key).
+    pub global: bool,
+    pub hash: KeyAttr,
+    pub range: Option<KeyAttr>,
+    pub projection: Projection,
+    pub read_capacity: u64,
+    pub write_capacity: u64,
+}
+
+impl IndexDef {
+    fn key_names(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+
+    /// Whether `item` is in the index (has every index key attribute).
+    pub fn holds(&self, item: &Item) -> bool {
+        self.key_names().all(|k| item.contains_key(&k.name))
+    }
+
+    /// `item` as the index projects it (the table key and index key always included).
+    pub fn project(&self, table: &TableRecord, item: &Item) -> Item {
+        if self.projection.kind == "ALL" {
+            return item.clone();
+        }
+        item.iter()
+            .filter(|(k, _)| {
+                table.is_key_attribute(k)
+                    || self.key_names().any(|i| &i.name == *k)
+                    || self.projection.non_key.iter().any(|n| n == *k)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The LastEvaluatedKey of `item` read through this index: table key and index key.
+    pub fn page_key(&self, table: &TableRecord, item: &Item) -> Item {
+        let mut key = table.key_of(item);
+        for k in self.key_names() {
+            if let Some(v) = item.get(&k.name) {
+                key.insert(k.name.clone(), v.clone());
+            }
+        }
+        key
+    }
+}
+
 /// A table's current stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamSettings {
@@ -136,6 +201,9 @@ pub struct TableRecord {
     /// The TTL attribute, when time to live is enabled.
     #[serde(default)]
     pub ttl_attribute: Option<String>,
+    /// Secondary indexes, global and local, in request order (GSIs first).
+    #[serde(default)]
+    pub indexes: Vec<IndexDef>,
 }
 
 impl TableRecord {
@@ -184,6 +252,35 @@ impl TableRecord {
             check_key_value(&k.name, v)?;
         }
         Ok(())
+    }
+
+    /// Checks the index key attributes `item` has are of the index key's type.
+    pub fn check_index_keys(&self, item: &Item) -> Result<(), DynamoError> {
+        for index in &self.indexes {
+            for k in index.key_names() {
+                let Some(v) = item.get(&k.name) else { continue };
+                if v.type_name() != k.ty {
+                    return Err(DynamoError::Validation(format!(
+                        "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                        k.name,
+                        k.ty,
+                        v.type_name(),
+                        index.name
+                    )));
+                }
+                if matches!(v, Av::S(s) | Av::B(s) if s.is_empty()) {
+                    return Err(DynamoError::Validation(format!(
+                        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: {}, IndexKey: {}",
+                        index.name, k.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.indexes.iter().find(|i| i.name == name)
     }
 
     /// The key attributes of `item`.
@@ -427,6 +524,16 @@ impl DynamoStore {
     // ---- tables ----
 
     pub fn create_table(&self, spec: TableSpec, now_ms: u64) -> Result<TableRecord, DynamoError> {
+        self.create_table_with_indexes(spec, Vec::new(), now_ms)
+    }
+
+    /// CreateTable with secondary indexes (validated by the caller).
+    pub fn create_table_with_indexes(
+        &self,
+        spec: TableSpec,
+        indexes: Vec<IndexDef>,
+        now_ms: u64,
+    ) -> Result<TableRecord, DynamoError> {
         let txn = self.db.begin_write()?;
         let record = {
             if txn.open_table(TABLES)?.get(spec.name.as_str())?.is_some() {
@@ -449,6 +556,7 @@ impl DynamoStore {
                 stream: None,
                 latest_stream: None,
                 ttl_attribute: None,
+                indexes,
             };
             if let Some(view) = &spec.stream_view_type {
                 let label = spec
@@ -831,6 +939,9 @@ impl DynamoStore {
         now_ms: u64,
         user_identity: Option<Value>,
     ) -> Result<(), DynamoError> {
+        if let Some(n) = new {
+            t.check_index_keys(n)?;
+        }
         {
             let mut items = txn.open_table(ITEMS)?;
             match new {
@@ -976,6 +1087,90 @@ impl DynamoStore {
         Ok(page(table, all, filter, limit))
     }
 
+    /// The items of `index`, ordered by [`index_order`].
+    fn index_items(&self, table: &TableRecord, index: &IndexDef) -> Result<Vec<Item>, DynamoError> {
+        let (lo, hi) = table_bounds(&table.name);
+        let txn = self.db.begin_read()?;
+        let items = txn.open_table(ITEMS)?;
+        let mut all = Vec::new();
+        for entry in
+            items.range::<&str>((Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str())))?
+        {
+            let (k, v) = entry?;
+            let item = decode_item(k.value(), v.value())?;
+            if index.holds(&item) {
+                all.push(item);
+            }
+        }
+        all.sort_by(|a, b| index_order(table, index, a, b));
+        Ok(all)
+    }
+
+    /// Query through a secondary index: the items whose index hash key is `hash` and that
+    /// satisfy `key_condition`, in index sort-key order (ties in table-key order).
+    #[allow(clippy::too_many_arguments)]
+    pub fn query_index(
+        &self,
+        table: &TableRecord,
+        index: &IndexDef,
+        hash: &Av,
+        key_condition: &Cond,
+        filter: Option<&Cond>,
+        forward: bool,
+        limit: Option<usize>,
+        start: Option<&Item>,
+    ) -> Result<Page, DynamoError> {
+        let mut all: Vec<Item> = self
+            .index_items(table, index)?
+            .into_iter()
+            .filter(|i| i.get(&index.hash.name) == Some(hash) && expr::eval(key_condition, i))
+            .collect();
+        if !forward {
+            all.reverse();
+        }
+        let all = after_start(table, index, all, start, forward);
+        Ok(page_with(
+            all,
+            filter,
+            limit,
+            |i| index.page_key(table, &index.project(table, i)),
+            |i| index.project(table, i),
+        ))
+    }
+
+    /// Scan through a secondary index: every item in it, after `start`.
+    pub fn scan_index(
+        &self,
+        table: &TableRecord,
+        index: &IndexDef,
+        filter: Option<&Cond>,
+        limit: Option<usize>,
+        start: Option<&Item>,
+    ) -> Result<Page, DynamoError> {
+        let all = after_start(table, index, self.index_items(table, index)?, start, true);
+        Ok(page_with(
+            all,
+            filter,
+            limit,
+            |i| index.page_key(table, &index.project(table, i)),
+            |i| index.project(table, i),
+        ))
+    }
+
+    /// Item count and size of an index (DescribeTable).
+    pub fn index_stats(
+        &self,
+        table: &TableRecord,
+        index: &IndexDef,
+    ) -> Result<(u64, u64), DynamoError> {
+        let items = self.index_items(table, index)?;
+        let bytes = items
+            .iter()
+            .map(|i| value::item_size(&index.project(table, i)) as u64)
+            .sum();
+        Ok((items.len() as u64, bytes))
+    }
+
     // ---- streams ----
 
     pub fn stream(&self, arn: &str) -> Result<StreamMeta, DynamoError> {
@@ -1084,6 +1279,74 @@ fn next_item(kind: &WriteKind, key: &Item, old: Option<&Item>) -> Result<Option<
 
 fn table_bounds(name: &str) -> (String, String) {
     (format!("{name}\0"), format!("{name}\u{1}"))
+}
+
+/// The order of an index: index hash key (its JSON text), index sort key, table key.
+fn index_order(table: &TableRecord, index: &IndexDef, a: &Item, b: &Item) -> Ordering {
+    let hash = |i: &Item| i.get(&index.hash.name).map(|v| v.to_json().to_string());
+    let range = match &index.range {
+        Some(r) => match (a.get(&r.name), b.get(&r.name)) {
+            (Some(x), Some(y)) => x.compare(y).unwrap_or(Ordering::Equal),
+            _ => Ordering::Equal,
+        },
+        None => Ordering::Equal,
+    };
+    hash(a).cmp(&hash(b)).then(range).then_with(|| {
+        table
+            .storage_key(&table.key_of(a))
+            .cmp(&table.storage_key(&table.key_of(b)))
+    })
+}
+
+/// The items of an index read (in `forward` order or its reverse) that come after the
+/// ExclusiveStartKey `start` (index key and table key), whether or not that item still
+/// exists.
+fn after_start(
+    table: &TableRecord,
+    index: &IndexDef,
+    all: Vec<Item>,
+    start: Option<&Item>,
+    forward: bool,
+) -> Vec<Item> {
+    let Some(s) = start else { return all };
+    all.into_iter()
+        .filter(|i| {
+            let o = index_order(table, index, i, s);
+            if forward {
+                o == Ordering::Greater
+            } else {
+                o == Ordering::Less
+            }
+        })
+        .collect()
+}
+
+/// [`page`] for index reads: items are projected, and the last key is `key_of`.
+fn page_with(
+    mut all: Vec<Item>,
+    filter: Option<&Cond>,
+    limit: Option<usize>,
+    key_of: impl Fn(&Item) -> Item,
+    project: impl Fn(&Item) -> Item,
+) -> Page {
+    let mut last_key = None;
+    if let Some(l) = limit
+        && all.len() > l
+    {
+        all.truncate(l);
+        last_key = all.last().map(&key_of);
+    }
+    let scanned = all.len();
+    let items = all
+        .iter()
+        .filter(|i| filter.is_none_or(|f| expr::eval(f, i)))
+        .map(project)
+        .collect();
+    Page {
+        items,
+        scanned,
+        last_key,
+    }
 }
 
 /// Cuts `all` (evaluated in order) at `limit`, applies `filter`, and sets the last key.

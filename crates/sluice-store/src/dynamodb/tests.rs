@@ -550,3 +550,82 @@ fn update_table_replaces_and_closes_streams() {
         ("PROVISIONED", 5, 7)
     );
 }
+
+#[test]
+fn secondary_indexes_are_sparse_ordered_and_paged() {
+    let (_dir, _meta, ddb) = open();
+    let key = |n: &str, t: &str| KeyAttr {
+        name: n.into(),
+        ty: t.into(),
+    };
+    let gsi = IndexDef {
+        name: "by_status".into(),
+        global: true,
+        hash: key("status", "S"),
+        range: Some(key("at", "N")),
+        projection: Projection {
+            kind: "KEYS_ONLY".into(),
+            non_key: Vec::new(),
+        },
+        read_capacity: 0,
+        write_capacity: 0,
+    };
+    let t = ddb
+        .create_table_with_indexes(spec("orders", true), vec![gsi.clone()], 1_000)
+        .expect("create");
+    let rows = [
+        json!({"pk": {"S": "a"}, "sk": {"N": "1"}, "status": {"S": "open"}, "at": {"N": "30"}, "x": {"S": "1"}}),
+        json!({"pk": {"S": "b"}, "sk": {"N": "1"}, "status": {"S": "open"}, "at": {"N": "10"}}),
+        json!({"pk": {"S": "c"}, "sk": {"N": "1"}, "status": {"S": "open"}, "at": {"N": "20"}}),
+        json!({"pk": {"S": "d"}, "sk": {"N": "1"}, "status": {"S": "done"}, "at": {"N": "5"}}),
+        json!({"pk": {"S": "e"}, "sk": {"N": "1"}, "x": {"S": "no index key"}}),
+    ];
+    let ops: Vec<WriteOp> = rows.into_iter().map(|r| put_op("orders", r)).collect();
+    ddb.write_batch(&ops, 2_000).expect("batch");
+    let bad = put_op(
+        "orders",
+        json!({"pk": {"S": "f"}, "sk": {"N": "1"}, "status": {"N": "1"}}),
+    );
+    let e = ddb.write_batch(&[bad], 2_000).expect_err("type");
+    assert!(
+        e.to_string().contains(
+            "Type mismatch for Index Key status Expected: S Actual: N IndexName: by_status"
+        ),
+        "{e}"
+    );
+
+    let mut s = subs(json!({":o": {"S": "open"}}), &[("#s", "status")]);
+    let kc = cond("#s = :o", &mut s);
+    let open = Av::S("open".into());
+    let first = ddb
+        .query_index(&t, &gsi, &open, &kc, None, true, Some(2), None)
+        .expect("query");
+    let pks: Vec<_> = first.items.iter().map(|i| i["pk"].clone()).collect();
+    assert_eq!(pks, [Av::S("b".into()), Av::S("c".into())]);
+    assert!(
+        first.items.iter().all(|i| !i.contains_key("x")),
+        "KEYS_ONLY projection"
+    );
+    let last = first.last_key.clone().expect("more");
+    assert_eq!(
+        last.keys().cloned().collect::<Vec<_>>(),
+        ["at", "pk", "sk", "status"]
+    );
+    let rest = ddb
+        .query_index(&t, &gsi, &open, &kc, None, true, Some(2), Some(&last))
+        .expect("query");
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0]["pk"], Av::S("a".into()));
+    let back = ddb
+        .query_index(&t, &gsi, &open, &kc, None, false, None, None)
+        .expect("query");
+    assert_eq!(back.items[0]["pk"], Av::S("a".into()));
+
+    let all = ddb.scan_index(&t, &gsi, None, None, None).expect("scan");
+    assert_eq!(
+        all.items.len(),
+        4,
+        "the item without the index key is not in it"
+    );
+    assert_eq!(ddb.index_stats(&t, &gsi).expect("stats").0, 4);
+}
