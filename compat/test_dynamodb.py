@@ -446,3 +446,32 @@ def test_dynamodb_gsi_and_lsi_query(endpoint, ddb):
         )
     finally:
         ddb.delete_table(TableName=name)
+
+
+def test_dynamodb_time_to_live_settings(ddb, table):
+    assert ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "DISABLED"
+    }
+    out = ddb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+    )
+    assert out["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"}
+    assert ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "expires"
+    }
+    for spec, message in [
+        ({"Enabled": True, "AttributeName": "expires"}, "TimeToLive is already enabled"),
+        ({"Enabled": False, "AttributeName": "other"},
+         "TimeToLive is active on a different AttributeName: current AttributeName is expires"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            ddb.update_time_to_live(TableName=table, TimeToLiveSpecification=spec)
+        assert e.value.response["Error"]["Code"] == "ValidationException"
+        assert e.value.response["Error"]["Message"] == message
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires"})
+    with pytest.raises(ClientError) as e:
+        ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires"})
+    assert e.value.response["Error"]["Message"] == "TimeToLive is already disabled"
+    with pytest.raises(ClientError) as e:
+        ddb.describe_time_to_live(TableName="ghost-table")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -40,6 +40,10 @@ pub struct Server {
     http: JoinHandle<std::io::Result<()>>,
     coordinator: JoinHandle<()>,
     retention: JoinHandle<()>,
+    /// DynamoDB TTL expiry on a timer.
+    dynamodb_timer: JoinHandle<()>,
+    /// The embedded DynamoDB (tests drive its timers directly).
+    dynamodb: sluice_store::dynamodb::DynamoStore,
     in_flight: InFlight,
     /// The embedded SQS: long polls end when shutdown begins; its journal is closed last.
     sqs: SqsStore,
@@ -113,11 +117,13 @@ impl Server {
                 destination,
                 opts.region.clone(),
             )
-            .with_dynamodb(dynamodb)
+            .with_dynamodb(dynamodb.clone())
             .with_sqs(sqs.clone())
             .run(shutdown.clone()),
         );
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));
+        let dynamodb_timer =
+            tokio::spawn(dynamodb_periodically(dynamodb.clone(), shutdown.clone()));
         let router = sluice_api::router(app);
         let mut http_shutdown = shutdown;
         let http = tokio::spawn(async move {
@@ -131,6 +137,8 @@ impl Server {
             http,
             coordinator,
             retention,
+            dynamodb_timer,
+            dynamodb,
             in_flight,
             sqs,
             processes,
@@ -146,6 +154,11 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// The embedded DynamoDB.
+    pub fn dynamodb(&self) -> &sluice_store::dynamodb::DynamoStore {
+        &self.dynamodb
+    }
+
     /// Stops accepting, finishes in-flight work, and returns once state is flushed.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.signal.fire();
@@ -155,6 +168,7 @@ impl Server {
         self.coordinator.await?;
         tracing::debug!("Coordinator stopped.");
         self.retention.await?;
+        self.dynamodb_timer.await?;
         self.in_flight.idle().await;
         self.processes.shutdown().await;
         tracing::debug!("Function instances stopped.");
@@ -180,6 +194,31 @@ async fn trim_periodically(kinesis: KinesisStore, mut shutdown: sluice_worker::S
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "Could not apply stream retention."),
             Err(e) => tracing::warn!(error = %e, "Retention task failed."),
+        }
+    }
+}
+
+/// How often DynamoDB's TTL expirer runs (AWS deletes expired items within days; here
+/// within a minute).
+const DYNAMODB_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes expired DynamoDB items (TTL) on a timer until shutdown.
+async fn dynamodb_periodically(
+    dynamodb: sluice_store::dynamodb::DynamoStore,
+    mut shutdown: sluice_worker::Shutdown,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(DYNAMODB_EVERY) => {}
+            () = shutdown.recv() => return,
+        }
+        let d = dynamodb.clone();
+        let now = sluice_api::lambda::now_ms();
+        match tokio::task::spawn_blocking(move || d.expire_now(now)).await {
+            Ok(Ok(n)) if n > 0 => tracing::debug!(deleted = n, "Expired DynamoDB items."),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "Could not expire DynamoDB items."),
+            Err(e) => tracing::warn!(error = %e, "DynamoDB expiry task failed."),
         }
     }
 }

@@ -1214,3 +1214,132 @@ async fn dynamodb_secondary_indexes_describe_query_and_scan() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_ttl_expiry_reaches_the_function_as_a_service_remove() {
+    use aws_sdk_dynamodb::types::{TimeToLiveSpecification, TimeToLiveStatus};
+    let mut f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    let st = streams(&sl.endpoint());
+    let arn = create(&c, "sessions", false, StreamViewType::NewAndOldImages).await;
+    let ttl = |on: bool| {
+        TimeToLiveSpecification::builder()
+            .enabled(on)
+            .attribute_name("expires")
+            .build()
+            .unwrap()
+    };
+    let out = c
+        .update_time_to_live()
+        .table_name("sessions")
+        .time_to_live_specification(ttl(true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.time_to_live_specification().map(|s| s.attribute_name()),
+        Some("expires")
+    );
+    let err = c
+        .update_time_to_live()
+        .table_name("sessions")
+        .time_to_live_specification(ttl(true))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some("TimeToLive is already enabled")
+    );
+    let d = c
+        .describe_time_to_live()
+        .table_name("sessions")
+        .send()
+        .await
+        .unwrap();
+    let desc = d.time_to_live_description().unwrap();
+    assert_eq!(desc.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
+    assert_eq!(desc.attribute_name(), Some("expires"));
+
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for (pk, at) in [("gone", now_s - 60), ("kept", now_s + 3600)] {
+        c.put_item()
+            .table_name("sessions")
+            .item("pk", s(pk))
+            .item("expires", n(&at.to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let m = sl
+        .lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(&arn)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    wait_state(&sl.lambda(), m.uuid().unwrap(), "Enabled").await;
+    // The expirer's timer, driven directly with the current time.
+    let store = sl.server.as_ref().unwrap().dynamodb().clone();
+    let now_ms = now_s * 1000 + 999;
+    let deleted = tokio::task::spawn_blocking(move || store.expire_now(now_ms))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(deleted, 1);
+
+    let records = f.records(3).await;
+    let names: Vec<_> = records
+        .iter()
+        .map(|r| r["eventName"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["INSERT", "INSERT", "REMOVE"]);
+    let remove = &records[2];
+    assert_eq!(
+        remove["dynamodb"]["Keys"],
+        serde_json::json!({"pk": {"S": "gone"}})
+    );
+    assert_eq!(
+        remove["userIdentity"],
+        serde_json::json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"})
+    );
+    assert!(records[0].get("userIdentity").is_none());
+
+    // The Streams API shape of the same record.
+    let d = st.describe_stream().stream_arn(&arn).send().await.unwrap();
+    let shard = d.stream_description().unwrap().shards()[0]
+        .shard_id()
+        .unwrap()
+        .to_owned();
+    let it = st
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let got = st
+        .get_records()
+        .shard_iterator(it.shard_iterator().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let identity = got.records()[2].user_identity().unwrap();
+    assert_eq!(identity.principal_id(), Some("dynamodb.amazonaws.com"));
+    assert_eq!(identity.r#type(), Some("Service"));
+    let kept = c
+        .get_item()
+        .table_name("sessions")
+        .key("pk", s("kept"))
+        .send()
+        .await
+        .unwrap();
+    assert!(kept.item().is_some());
+}

@@ -32,10 +32,15 @@
 //! them by index key then table key, and projects them. Always consistent; linear in the
 //! table's size, which is what local tables afford.
 //!
+//! Time to live: [`DynamoStore::expire_now`] (run by the binary on a one-minute timer,
+//! called directly by tests) deletes items whose TTL attribute is past, each with a REMOVE
+//! record carrying `userIdentity {"PrincipalId": "dynamodb.amazonaws.com", "Type":
+//! "Service"}` (the Streams API's casing; the Lambda event gets `type` / `principalId`).
+//!
 //! After each commit the store bumps a watch counter; stream readers wait on it.
 //!
 //! Not here yet: stream retention (24 h trimming), shard rollover (one shard per stream),
-//! TTL, GSI changes through UpdateTable.
+//! GSI changes through UpdateTable.
 
 pub mod expr;
 pub mod stream;
@@ -754,6 +759,114 @@ impl DynamoStore {
         txn.commit()?;
         self.notify();
         Ok(record)
+    }
+
+    // ---- time to live ----
+
+    /// UpdateTimeToLive: enables TTL on `attribute`, or disables it.
+    pub fn update_ttl(
+        &self,
+        name: &str,
+        enabled: bool,
+        attribute: &str,
+    ) -> Result<TableRecord, DynamoError> {
+        let txn = self.db.begin_write()?;
+        let record = {
+            let mut record = load_table(&txn, name)?;
+            match (&record.ttl_attribute, enabled) {
+                (Some(_), true) => {
+                    return Err(DynamoError::Validation(
+                        "TimeToLive is already enabled".into(),
+                    ));
+                }
+                (None, false) => {
+                    return Err(DynamoError::Validation(
+                        "TimeToLive is already disabled".into(),
+                    ));
+                }
+                (Some(current), false) if current != attribute => {
+                    return Err(DynamoError::Validation(format!(
+                        "TimeToLive is active on a different AttributeName: current AttributeName is {current}"
+                    )));
+                }
+                _ => {}
+            }
+            record.ttl_attribute = enabled.then(|| attribute.to_owned());
+            txn.open_table(TABLES)?
+                .insert(record.name.as_str(), encode(&record).as_slice())?;
+            record
+        };
+        txn.commit()?;
+        self.notify();
+        Ok(record)
+    }
+
+    /// Deletes every item whose TTL attribute (a Number, epoch seconds) is before `now_ms`,
+    /// as DynamoDB's TTL does: each deletion writes a REMOVE stream record with a `Service`
+    /// `userIdentity`. Items whose TTL is more than five years past are left alone (AWS
+    /// ignores them too), as are items whose attribute is not a Number. One transaction per
+    /// table; the number of items deleted is returned.
+    pub fn expire_now(&self, now_ms: u64) -> Result<usize, DynamoError> {
+        const FIVE_YEARS_S: f64 = 5.0 * 365.0 * 86_400.0;
+        let now_s = now_ms as f64 / 1000.0;
+        let mut deleted = 0;
+        for name in self.list_tables()? {
+            let t = self.table(&name)?;
+            let Some(attr) = &t.ttl_attribute else {
+                continue;
+            };
+            let (lo, hi) = table_bounds(&name);
+            let mut expired = Vec::new();
+            {
+                let txn = self.db.begin_read()?;
+                let items = txn.open_table(ITEMS)?;
+                for entry in items
+                    .range::<&str>((Bound::Included(lo.as_str()), Bound::Excluded(hi.as_str())))?
+                {
+                    let (k, v) = entry?;
+                    let item = decode_item(k.value(), v.value())?;
+                    let at = match item.get(attr) {
+                        Some(Av::N(n)) => n.parse::<f64>().ok(),
+                        _ => None,
+                    };
+                    if at.is_some_and(|at| at < now_s && at > now_s - FIVE_YEARS_S) {
+                        expired.push(t.key_of(&item));
+                    }
+                }
+            }
+            if expired.is_empty() {
+                continue;
+            }
+            let txn = self.db.begin_write()?;
+            // Read again under the write lock: the item may have changed since.
+            let t = load_table(&txn, &name)?;
+            if t.ttl_attribute.as_ref() != Some(attr) {
+                continue;
+            }
+            for key in expired {
+                let (skey, old) = read_item(&txn, &t, &key)?;
+                let still = old.as_ref().and_then(|o| match o.get(attr) {
+                    Some(Av::N(n)) => n.parse::<f64>().ok(),
+                    _ => None,
+                });
+                if still.is_some_and(|at| at < now_s && at > now_s - FIVE_YEARS_S) {
+                    self.apply(
+                        &txn,
+                        &t,
+                        &skey,
+                        &key,
+                        old.as_ref(),
+                        None,
+                        now_ms,
+                        Some(service_identity()),
+                    )?;
+                    deleted += 1;
+                }
+            }
+            txn.commit()?;
+            self.notify();
+        }
+        Ok(deleted)
     }
 
     // ---- items ----

@@ -629,3 +629,65 @@ fn secondary_indexes_are_sparse_ordered_and_paged() {
     );
     assert_eq!(ddb.index_stats(&t, &gsi).expect("stats").0, 4);
 }
+
+#[test]
+fn ttl_expiry_deletes_past_items_with_a_service_record() {
+    let (_dir, _meta, ddb) = open();
+    let t = ddb
+        .create_table(spec("sessions", false), 1_000)
+        .expect("create");
+    let arn = t.stream.expect("stream").arn;
+    let now_ms = 1_800_000_000_000u64;
+    let now_s = now_ms / 1000;
+    let rows = [
+        json!({"pk": {"S": "past"}, "exp": {"N": (now_s - 10).to_string()}}),
+        json!({"pk": {"S": "future"}, "exp": {"N": (now_s + 10).to_string()}}),
+        json!({"pk": {"S": "text"}, "exp": {"S": "0"}}),
+        json!({"pk": {"S": "ancient"}, "exp": {"N": (now_s - 6 * 365 * 86_400).to_string()}}),
+        json!({"pk": {"S": "none"}}),
+    ];
+    let ops: Vec<WriteOp> = rows.into_iter().map(|r| put_op("sessions", r)).collect();
+    ddb.write_batch(&ops, 2_000).expect("seed");
+    assert_eq!(ddb.expire_now(now_ms).expect("no ttl yet"), 0);
+    let e = ddb
+        .update_ttl("sessions", false, "exp")
+        .expect_err("disabled");
+    assert_eq!(e.to_string(), "TimeToLive is already disabled");
+    ddb.update_ttl("sessions", true, "exp").expect("enable");
+    let e = ddb
+        .update_ttl("sessions", true, "exp")
+        .expect_err("enabled");
+    assert_eq!(e.to_string(), "TimeToLive is already enabled");
+    let e = ddb
+        .update_ttl("sessions", false, "other")
+        .expect_err("other");
+    assert_eq!(
+        e.to_string(),
+        "TimeToLive is active on a different AttributeName: current AttributeName is exp"
+    );
+
+    assert_eq!(ddb.expire_now(now_ms).expect("expire"), 1);
+    assert!(
+        ddb.get_item("sessions", &item(json!({"pk": {"S": "past"}})))
+            .expect("get")
+            .is_none()
+    );
+    for kept in ["future", "text", "ancient", "none"] {
+        assert!(
+            ddb.get_item("sessions", &item(json!({"pk": {"S": kept}})))
+                .expect("get")
+                .is_some(),
+            "{kept}"
+        );
+    }
+    let records = ddb.read_records(&arn, 0, 100).expect("read");
+    let last = &records.last().expect("records").1.record;
+    assert_eq!(last["eventName"], "REMOVE");
+    assert_eq!(
+        last["userIdentity"],
+        json!({"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"})
+    );
+    assert!(records[0].1.record.get("userIdentity").is_none());
+    assert_eq!(ddb.expire_now(now_ms).expect("again"), 0);
+    assert_eq!(ddb.expire_now(now_ms + 20_000).expect("later"), 1);
+}

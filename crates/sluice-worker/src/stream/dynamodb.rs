@@ -46,6 +46,23 @@ impl EmbeddedDynamoStream {
     }
 }
 
+/// The Streams API writes `userIdentity` (TTL deletions) as `{"PrincipalId", "Type"}`; the
+/// Lambda event carries it in lower camel case, `{"type", "principalId"}`, as AWS's TTL
+/// filter examples match it.
+fn lambda_user_identity(event: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Object(id)) = event.get("userIdentity") else {
+        return;
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(t) = id.get("Type") {
+        out.insert("type".into(), t.clone());
+    }
+    if let Some(p) = id.get("PrincipalId") {
+        out.insert("principalId".into(), p.clone());
+    }
+    event.insert("userIdentity".into(), Value::Object(out));
+}
+
 fn source_error(e: DynamoError) -> SourceError {
     match e {
         DynamoError::ResourceNotFound(m) => SourceError::NotFound(m),
@@ -164,6 +181,7 @@ impl ShardReader for EmbeddedDynamoStream {
                         "eventSourceARN".into(),
                         Value::String(context.event_source_arn.clone()),
                     );
+                    lambda_user_identity(map);
                 }
                 if want_views {
                     views.push(event.clone());

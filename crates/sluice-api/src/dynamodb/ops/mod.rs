@@ -7,6 +7,7 @@ mod delete_item;
 mod delete_table;
 mod describe_stream;
 mod describe_table;
+mod describe_time_to_live;
 mod get_item;
 mod get_records;
 mod get_shard_iterator;
@@ -19,6 +20,7 @@ mod transact_get_items;
 mod transact_write_items;
 mod update_item;
 mod update_table;
+mod update_time_to_live;
 
 use serde_json::Value;
 
@@ -49,6 +51,8 @@ pub fn dispatch(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Value, DynamoWireErr
         "TransactWriteItems" => transact_write_items::handle(ctx, super::input(body)?),
         "TransactGetItems" => transact_get_items::handle(ctx, super::input(body)?),
         "UpdateTable" => update_table::handle(ctx, super::input(body)?),
+        "UpdateTimeToLive" => update_time_to_live::handle(ctx, super::input(body)?),
+        "DescribeTimeToLive" => describe_time_to_live::handle(ctx, super::input(body)?),
         other => Err(unknown(other)),
     }
 }
