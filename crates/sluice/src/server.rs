@@ -40,7 +40,7 @@ pub struct Server {
     http: JoinHandle<std::io::Result<()>>,
     coordinator: JoinHandle<()>,
     retention: JoinHandle<()>,
-    /// DynamoDB TTL expiry on a timer.
+    /// DynamoDB TTL expiry, shard rollover and stream retention on a timer.
     dynamodb_timer: JoinHandle<()>,
     /// The embedded DynamoDB (tests drive its timers directly).
     dynamodb: sluice_store::dynamodb::DynamoStore,
@@ -62,6 +62,11 @@ impl Server {
             .map(config::ConfigFile::load)
             .transpose()?;
         let shard_limits = file.as_ref().is_some_and(|f| f.kinesis.shard_limits);
+        let rollover = std::time::Duration::from_secs(
+            file.as_ref()
+                .map_or(4 * 3600, |f| f.dynamodb.shard_rollover_seconds)
+                .max(1),
+        );
         let data_dir = opts.data_dir.clone();
         let (region, account) = (opts.region.clone(), opts.account_id.clone());
         let (dir, store, kinesis, sqs) =
@@ -122,8 +127,11 @@ impl Server {
             .run(shutdown.clone()),
         );
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));
-        let dynamodb_timer =
-            tokio::spawn(dynamodb_periodically(dynamodb.clone(), shutdown.clone()));
+        let dynamodb_timer = tokio::spawn(dynamodb_periodically(
+            dynamodb.clone(),
+            rollover,
+            shutdown.clone(),
+        ));
         let router = sluice_api::router(app);
         let mut http_shutdown = shutdown;
         let http = tokio::spawn(async move {
@@ -198,27 +206,42 @@ async fn trim_periodically(kinesis: KinesisStore, mut shutdown: sluice_worker::S
     }
 }
 
-/// How often DynamoDB's TTL expirer runs (AWS deletes expired items within days; here
+/// How often DynamoDB's housekeeping runs (AWS deletes expired items within days; here
 /// within a minute).
 const DYNAMODB_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Deletes expired DynamoDB items (TTL) on a timer until shutdown.
+/// How long DynamoDB stream records are kept.
+const DYNAMODB_STREAM_RETENTION_MS: u64 = 24 * 3600 * 1000;
+
+/// DynamoDB's timers until shutdown: TTL expiry, stream shard rollover every `rollover`,
+/// and 24-hour stream retention.
 async fn dynamodb_periodically(
     dynamodb: sluice_store::dynamodb::DynamoStore,
+    rollover: std::time::Duration,
     mut shutdown: sluice_worker::Shutdown,
 ) {
+    let every = DYNAMODB_EVERY.min(rollover);
     loop {
         tokio::select! {
-            () = tokio::time::sleep(DYNAMODB_EVERY) => {}
+            () = tokio::time::sleep(every) => {}
             () = shutdown.recv() => return,
         }
         let d = dynamodb.clone();
         let now = sluice_api::lambda::now_ms();
-        match tokio::task::spawn_blocking(move || d.expire_now(now)).await {
-            Ok(Ok(n)) if n > 0 => tracing::debug!(deleted = n, "Expired DynamoDB items."),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "Could not expire DynamoDB items."),
-            Err(e) => tracing::warn!(error = %e, "DynamoDB expiry task failed."),
+        let period = u64::try_from(rollover.as_millis()).unwrap_or(u64::MAX);
+        let work = move || -> Result<(), sluice_store::dynamodb::DynamoError> {
+            let expired = d.expire_now(now)?;
+            let rolled = d.roll_due(now, period)?;
+            let trimmed = d.trim_streams(now, DYNAMODB_STREAM_RETENTION_MS)?;
+            if expired + rolled + trimmed > 0 {
+                tracing::debug!(expired, rolled, trimmed, "DynamoDB housekeeping.");
+            }
+            Ok(())
+        };
+        match tokio::task::spawn_blocking(work).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "DynamoDB housekeeping failed."),
+            Err(e) => tracing::warn!(error = %e, "DynamoDB housekeeping task failed."),
         }
     }
 }

@@ -1343,3 +1343,140 @@ async fn dynamodb_ttl_expiry_reaches_the_function_as_a_service_remove() {
         .unwrap();
     assert!(kept.item().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_mapping_delivers_across_shard_rollovers_in_order() {
+    let mut f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    let st = streams(&sl.endpoint());
+    let arn = create(&c, "rolling", false, StreamViewType::NewImage).await;
+    let m = sl
+        .lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(&arn)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(2)
+        .send()
+        .await
+        .unwrap();
+    wait_state(&sl.lambda(), m.uuid().unwrap(), "Enabled").await;
+    let store = sl.server.as_ref().unwrap().dynamodb().clone();
+    let put = |i: usize| {
+        c.put_item()
+            .table_name("rolling")
+            .item("pk", s(&format!("k{i}")))
+            .item("n", n(&i.to_string()))
+            .send()
+    };
+    let mut next = 0;
+    for _round in 0..3 {
+        for _ in 0..3 {
+            put(next).await.unwrap();
+            next += 1;
+        }
+        // The rollover timer, forced.
+        let (s2, a2) = (store.clone(), arn.clone());
+        let rolled = tokio::task::spawn_blocking(move || s2.roll_over(&a2, now_ms()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(rolled.is_some());
+    }
+    put(next).await.unwrap();
+    let records = f.records(10).await;
+    let ns: Vec<_> = records
+        .iter()
+        .map(|r| {
+            r["dynamodb"]["NewImage"]["n"]["N"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let want: Vec<_> = (0..10).map(|i| i.to_string()).collect();
+    assert_eq!(
+        ns, want,
+        "every record once, in write order, across three rollovers"
+    );
+
+    let d = st.describe_stream().stream_arn(&arn).send().await.unwrap();
+    let shards = d.stream_description().unwrap().shards();
+    assert_eq!(shards.len(), 4);
+    for pair in shards.windows(2) {
+        assert_eq!(pair[1].parent_shard_id(), pair[0].shard_id());
+        assert!(
+            pair[0]
+                .sequence_number_range()
+                .unwrap()
+                .ending_sequence_number()
+                .is_some()
+        );
+    }
+    assert!(shards[0].parent_shard_id().is_none());
+    assert!(
+        shards[3]
+            .sequence_number_range()
+            .unwrap()
+            .ending_sequence_number()
+            .is_none()
+    );
+    // A closed shard read to its end: its records only, then no NextShardIterator.
+    let it = st
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(shards[1].shard_id().unwrap())
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let got = st
+        .get_records()
+        .shard_iterator(it.shard_iterator().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.records().len(), 3);
+    assert!(got.next_shard_iterator().is_none());
+    let first_seq = got.records()[0]
+        .dynamodb()
+        .unwrap()
+        .sequence_number()
+        .unwrap()
+        .to_owned();
+
+    // Retention: a day later the old records are gone and asking for them says so.
+    let s2 = store.clone();
+    let trimmed = tokio::task::spawn_blocking(move || {
+        s2.trim_streams(now_ms() + 25 * 3600 * 1000, 24 * 3600 * 1000)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(trimmed, 10);
+    let err = st
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(shards[1].shard_id().unwrap())
+        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+        .sequence_number(&first_seq)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_trimmed_data_access_exception()),
+        "{err:?}"
+    );
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}

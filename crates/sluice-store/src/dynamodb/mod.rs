@@ -37,10 +37,18 @@
 //! record carrying `userIdentity {"PrincipalId": "dynamodb.amazonaws.com", "Type":
 //! "Service"}` (the Streams API's casing; the Lambda event gets `type` / `principalId`).
 //!
+//! Shards: a stream's records are keyed by one store-wide counter; a shard is a counter
+//! range. [`DynamoStore::roll_over`] (the binary's timer every `shard_rollover_seconds`,
+//! or a test) closes the open shard at the last counter issued and opens a child shard
+//! ([`StreamMeta::shards`] rebuilds the chain with its `ParentShardId`s). A shard with no
+//! record is not rolled. [`DynamoStore::trim_streams`] removes records past retention (24 h)
+//! and remembers the highest counter removed (`trimmed_through`), behind
+//! TrimmedDataAccessException.
+//!
 //! After each commit the store bumps a watch counter; stream readers wait on it.
 //!
-//! Not here yet: stream retention (24 h trimming), shard rollover (one shard per stream),
-//! GSI changes through UpdateTable.
+//! Not here yet: GSI changes through UpdateTable; closed shards stay listed after their
+//! records are trimmed.
 
 pub mod expr;
 pub mod stream;
@@ -330,6 +338,7 @@ pub struct StreamMeta {
     pub label: String,
     pub view_type: String,
     pub created_ms: u64,
+    /// The stream's first shard.
     pub shard_id: String,
     pub hash: KeyAttr,
     pub range: Option<KeyAttr>,
@@ -337,11 +346,81 @@ pub struct StreamMeta {
     pub first_seq: u64,
     /// Set when the stream was closed (table deleted or stream disabled): its last counter.
     pub ended_at: Option<u64>,
+    /// The shards opened by rollovers after the first, oldest first; each is the child of
+    /// the one before.
+    #[serde(default)]
+    pub rolled: Vec<ShardStart>,
+    /// The highest counter retention has removed (0: none).
+    #[serde(default)]
+    pub trimmed_through: u64,
+}
+
+/// Where a rolled-over shard begins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardStart {
+    pub shard_id: String,
+    pub first_seq: u64,
+    pub created_ms: u64,
+}
+
+/// One shard of a stream: the records of its stream with counters from `first_seq` to
+/// `end` (open while `end` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardMeta {
+    pub shard_id: String,
+    pub parent: Option<String>,
+    pub first_seq: u64,
+    pub end: Option<u64>,
+    pub created_ms: u64,
+}
+
+impl ShardMeta {
+    pub fn is_open(&self) -> bool {
+        self.end.is_none()
+    }
+
+    /// Whether counter `c` belongs to this shard.
+    pub fn holds(&self, c: u64) -> bool {
+        c >= self.first_seq && self.end.is_none_or(|e| c <= e)
+    }
 }
 
 impl StreamMeta {
     pub fn enabled(&self) -> bool {
         self.ended_at.is_none()
+    }
+
+    /// Every shard, oldest first: a chain in which each shard is its predecessor's child.
+    pub fn shards(&self) -> Vec<ShardMeta> {
+        let mut out = vec![ShardMeta {
+            shard_id: self.shard_id.clone(),
+            parent: None,
+            first_seq: self.first_seq,
+            end: None,
+            created_ms: self.created_ms,
+        }];
+        for r in &self.rolled {
+            let parent = out.last_mut().map(|p| {
+                p.end = Some(r.first_seq.saturating_sub(1));
+                p.shard_id.clone()
+            });
+            out.push(ShardMeta {
+                shard_id: r.shard_id.clone(),
+                parent,
+                first_seq: r.first_seq,
+                end: None,
+                created_ms: r.created_ms,
+            });
+        }
+        if let Some(last) = out.last_mut() {
+            last.end = self.ended_at;
+        }
+        out
+    }
+
+    /// The shard `id` of this stream.
+    pub fn shard(&self, id: &str) -> Option<ShardMeta> {
+        self.shards().into_iter().find(|s| s.shard_id == id)
     }
 }
 
@@ -614,6 +693,8 @@ impl DynamoStore {
             range: record.range.clone(),
             first_seq: next,
             ended_at: None,
+            rolled: Vec::new(),
+            trimmed_through: 0,
         };
         streams.insert(arn.as_str(), encode(&meta).as_slice())?;
         let settings = StreamSettings {
@@ -1310,6 +1391,106 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Closes the open shard of stream `arn` and opens its child, as DynamoDB does every
+    /// few hours. A shard with no record yet is kept open (no chains of empty shards).
+    /// Returns the new shard's id, if one was opened.
+    pub fn roll_over(&self, arn: &str, now_ms: u64) -> Result<Option<String>, DynamoError> {
+        let txn = self.db.begin_write()?;
+        let new_id = {
+            let mut streams = txn.open_table(STREAMS)?;
+            let mut meta: StreamMeta = match streams.get(arn)? {
+                Some(v) => decode("ddb_streams", arn, v.value())?,
+                None => return Err(DynamoError::not_found()),
+            };
+            let Some(open) = meta.shards().pop().filter(ShardMeta::is_open) else {
+                return Ok(None);
+            };
+            let has_records = txn
+                .open_table(RECORDS)?
+                .range((arn, open.first_seq)..=(arn, u64::MAX))?
+                .next()
+                .is_some();
+            if !has_records {
+                return Ok(None);
+            }
+            let next = txn
+                .open_table(COUNTERS)?
+                .get("seq")?
+                .map_or(1, |v| v.value());
+            let salt = uuid::Uuid::new_v4().as_u128() as u32;
+            let id = stream::shard_id(now_ms, salt);
+            meta.rolled.push(ShardStart {
+                shard_id: id.clone(),
+                first_seq: next,
+                created_ms: now_ms,
+            });
+            streams.insert(arn, encode(&meta).as_slice())?;
+            id
+        };
+        txn.commit()?;
+        self.notify();
+        Ok(Some(new_id))
+    }
+
+    /// Rolls over every enabled stream whose open shard is `period_ms` old or older.
+    pub fn roll_due(&self, now_ms: u64, period_ms: u64) -> Result<usize, DynamoError> {
+        let mut rolled = 0;
+        for s in self.list_streams()? {
+            let due = s
+                .shards()
+                .last()
+                .is_some_and(|open| open.is_open() && open.created_ms + period_ms <= now_ms);
+            if due && self.roll_over(&s.arn, now_ms)?.is_some() {
+                rolled += 1;
+            }
+        }
+        Ok(rolled)
+    }
+
+    /// Stream retention: removes the records older than `retention_ms` of every stream
+    /// (DynamoDB keeps 24 hours) and remembers the highest counter removed.
+    pub fn trim_streams(&self, now_ms: u64, retention_ms: u64) -> Result<usize, DynamoError> {
+        let cutoff = now_ms.saturating_sub(retention_ms);
+        let mut removed = 0;
+        for s in self.list_streams()? {
+            let txn = self.db.begin_write()?;
+            let mut last = None;
+            {
+                let mut records = txn.open_table(RECORDS)?;
+                let mut old = Vec::new();
+                for entry in records.range((s.arn.as_str(), 0)..=(s.arn.as_str(), u64::MAX))? {
+                    let (k, v) = entry?;
+                    let change: StoredChange = decode("ddb_records", &s.arn, v.value())?;
+                    if change.created_ms >= cutoff {
+                        break;
+                    }
+                    old.push(k.value().1);
+                }
+                for c in &old {
+                    records.remove((s.arn.as_str(), *c))?;
+                }
+                removed += old.len();
+                last = old.last().copied().or(last);
+            }
+            let Some(last) = last else {
+                continue;
+            };
+            let mut streams = txn.open_table(STREAMS)?;
+            let mut meta: StreamMeta = match streams.get(s.arn.as_str())? {
+                Some(v) => decode("ddb_streams", &s.arn, v.value())?,
+                None => continue,
+            };
+            meta.trimmed_through = meta.trimmed_through.max(last);
+            streams.insert(s.arn.as_str(), encode(&meta).as_slice())?;
+            drop(streams);
+            txn.commit()?;
+        }
+        if removed > 0 {
+            self.notify();
+        }
+        Ok(removed)
+    }
+
     /// Up to `limit` records of `arn` with counters from `from` on.
     pub fn read_records(
         &self,
@@ -1338,11 +1519,16 @@ impl DynamoStore {
         Ok(counters.get("seq")?.map_or(1, |v| v.value()))
     }
 
-    /// The first and last counters of the records of `arn`.
-    pub fn record_range(&self, arn: &str) -> Result<Option<(u64, u64)>, DynamoError> {
+    /// The first and last counters of the records of `arn` between `from` and `to`.
+    pub fn record_range(
+        &self,
+        arn: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Option<(u64, u64)>, DynamoError> {
         let txn = self.db.begin_read()?;
         let records = txn.open_table(RECORDS)?;
-        let mut range = records.range((arn, 0)..=(arn, u64::MAX))?;
+        let mut range = records.range((arn, from)..=(arn, to))?;
         let first = match range.next() {
             Some(e) => e?.0.value().1,
             None => return Ok(None),

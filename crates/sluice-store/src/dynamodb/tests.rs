@@ -691,3 +691,46 @@ fn ttl_expiry_deletes_past_items_with_a_service_record() {
     assert_eq!(ddb.expire_now(now_ms).expect("again"), 0);
     assert_eq!(ddb.expire_now(now_ms + 20_000).expect("later"), 1);
 }
+
+#[test]
+fn shards_roll_over_into_a_chain_and_retention_trims() {
+    let (_dir, _meta, ddb) = open();
+    let t = ddb
+        .create_table(spec("rolling", false), 1_000)
+        .expect("create");
+    let arn = t.stream.expect("stream").arn;
+    assert_eq!(
+        ddb.roll_over(&arn, 1_500).expect("empty"),
+        None,
+        "nothing to close"
+    );
+    ddb.write_batch(&[put_op("rolling", json!({"pk": {"S": "a"}}))], 2_000)
+        .expect("put");
+    let child = ddb.roll_over(&arn, 3_000).expect("roll").expect("rolled");
+    ddb.write_batch(&[put_op("rolling", json!({"pk": {"S": "b"}}))], 4_000)
+        .expect("put");
+    let shards = ddb.stream(&arn).expect("stream").shards();
+    assert_eq!(shards.len(), 2);
+    assert_eq!(shards[1].shard_id, child);
+    assert_eq!(
+        shards[1].parent.as_deref(),
+        Some(shards[0].shard_id.as_str())
+    );
+    assert!(!shards[0].is_open() && shards[1].is_open());
+    let records = ddb.read_records(&arn, 0, 10).expect("read");
+    assert!(shards[0].holds(records[0].0) && !shards[0].holds(records[1].0));
+    assert!(shards[1].holds(records[1].0));
+
+    // Due only once the open shard is old enough.
+    assert_eq!(ddb.roll_due(5_000, 10_000).expect("not due"), 0);
+    assert_eq!(ddb.roll_due(13_000, 10_000).expect("due"), 1);
+    assert_eq!(ddb.stream(&arn).expect("stream").shards().len(), 3);
+
+    // Retention: the record written at 2 000 is older than 5 000 ms at 7 500.
+    assert_eq!(ddb.trim_streams(7_500, 5_000).expect("trim"), 1);
+    let meta = ddb.stream(&arn).expect("stream");
+    assert_eq!(meta.trimmed_through, records[0].0);
+    let left = ddb.read_records(&arn, 0, 10).expect("read");
+    assert_eq!(left.len(), 1);
+    assert_eq!(ddb.trim_streams(7_500, 5_000).expect("again"), 0);
+}
