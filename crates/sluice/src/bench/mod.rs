@@ -8,6 +8,8 @@
 //! - [`esm`]: `sluice bench esm`, Kinesis event source mappings end to end: put→invoked
 //!   latency and the drain rate of a backlog, with the bench process as the function (see
 //!   its docs for the config Sluice needs).
+//! - [`dynamodb`]: `sluice bench dynamodb`, DynamoDB stream mappings end to end:
+//!   PutItem→invoked latency and the end-to-end rate, with the function of [`esm`].
 //! - [`kinesis_wire`]: a minimal Kinesis JSON 1.1 client over plain HTTP with a dummy SigV4
 //!   header.
 //! - [`report`]: the figures, the table, the JSON line, nearest-rank percentiles and host
@@ -15,6 +17,7 @@
 //!
 //! Every benchmark is one [`BenchCommand`] variant with its own `Args` struct and module.
 
+pub mod dynamodb;
 pub mod esm;
 pub mod kinesis;
 pub mod kinesis_wire;
@@ -51,6 +54,11 @@ pub enum BenchCommand {
     /// it created. Needs the function declared in Sluice's config (see below).
     #[command(after_help = esm::CONFIG_HELP)]
     Esm(esm::EsmArgs),
+    /// Drive Sluice's DynamoDB stream mappings with the bench as the function:
+    /// PutItem→invoked latency (BatchSize 1) and the end-to-end rate of concurrent
+    /// PutItems, then delete what it created. Needs the function declared as for `esm`.
+    #[command(after_help = esm::CONFIG_HELP)]
+    Dynamodb(dynamodb::DynamoArgs),
 }
 
 /// Runs the benchmark `args` names; prints its report; fails if any phase failed.
@@ -58,6 +66,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Kinesis(args) => kinesis::run(&args).await,
         BenchCommand::Esm(args) => esm::run(&args).await,
+        BenchCommand::Dynamodb(args) => dynamodb::run(&args).await,
     }
 }
 
@@ -98,6 +107,24 @@ mod tests {
             BenchCommand::Esm(e) => Ok(e),
             other => panic!("not bench esm: {other:?}"),
         }
+    }
+
+    #[test]
+    fn bench_dynamodb_parses_with_defaults() {
+        let BenchCommand::Dynamodb(d) =
+            parse_bench(&["bench", "dynamodb", "--endpoint", "http://127.0.0.1:4599"])
+                .expect("parses")
+        else {
+            panic!("not bench dynamodb");
+        };
+        assert_eq!(d.endpoint.as_str(), "http://127.0.0.1:4599/");
+        assert_eq!((d.items, d.size, d.batch_size), (10_000, 256, 100));
+        assert_eq!((d.concurrency, d.latency_samples), (4, 200));
+        assert_eq!((d.function.as_str(), d.function_port), ("bench", 9555));
+        assert!(
+            parse_bench(&["bench", "dynamodb"]).is_err(),
+            "--endpoint is required"
+        );
     }
 
     #[test]
