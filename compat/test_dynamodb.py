@@ -475,3 +475,39 @@ def test_dynamodb_time_to_live_settings(ddb, table):
     with pytest.raises(ClientError) as e:
         ddb.describe_time_to_live(TableName="ghost-table")
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_dynamodb_update_table_gsi_lifecycle(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": {"S": "g"}, "sk": {"N": "1"}, "tag": {"S": "red"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "g"}, "sk": {"N": "2"}})
+    with pytest.raises(ClientError) as e:
+        ddb.update_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "tag", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": False},
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": "by_tag",
+                "KeySchema": [{"AttributeName": "tag", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }}],
+        )
+    assert e.value.response["Error"]["Message"] == (
+        "One or more parameter values were invalid: You cannot create or delete index while changing stream status"
+    )
+    out = ddb.update_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "tag", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "by_tag",
+            "KeySchema": [{"AttributeName": "tag", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }}],
+    )["TableDescription"]
+    assert [i["IndexName"] for i in out["GlobalSecondaryIndexes"]] == ["by_tag"]
+    got = ddb.query(
+        TableName=table, IndexName="by_tag", KeyConditionExpression="tag = :t",
+        ExpressionAttributeValues={":t": {"S": "red"}},
+    )["Items"]
+    assert got == [{"pk": {"S": "g"}, "sk": {"N": "1"}, "tag": {"S": "red"}}]
+    ddb.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_tag"}}])
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=table)["Table"]

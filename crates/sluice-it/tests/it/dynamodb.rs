@@ -1480,3 +1480,146 @@ fn now_ms() -> u64 {
     )
     .unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_update_table_creates_and_deletes_gsis() {
+    use aws_sdk_dynamodb::types::{
+        CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
+        GlobalSecondaryIndexUpdate, Projection, ProjectionType,
+    };
+    let f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    create(&c, "people_idx", false, StreamViewType::KeysOnly).await;
+    for (pk, city) in [("a", Some("oslo")), ("b", Some("rome")), ("c", None)] {
+        let mut put = c.put_item().table_name("people_idx").item("pk", s(pk));
+        if let Some(city) = city {
+            put = put.item("city", s(city));
+        }
+        put.send().await.unwrap();
+    }
+    let create_gsi = |name: &str| {
+        GlobalSecondaryIndexUpdate::builder()
+            .create(
+                CreateGlobalSecondaryIndexAction::builder()
+                    .index_name(name)
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name("city")
+                            .key_type(KeyType::Hash)
+                            .build()
+                            .unwrap(),
+                    )
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let city_def = AttributeDefinition::builder()
+        .attribute_name("city")
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap();
+    c.update_table()
+        .table_name("people_idx")
+        .attribute_definitions(city_def.clone())
+        .global_secondary_index_updates(create_gsi("by_city"))
+        .send()
+        .await
+        .unwrap();
+    let d = c
+        .describe_table()
+        .table_name("people_idx")
+        .send()
+        .await
+        .unwrap();
+    let t = d.table().unwrap();
+    assert_eq!(t.global_secondary_indexes().len(), 1);
+    assert_eq!(
+        t.global_secondary_indexes()[0].item_count(),
+        Some(2),
+        "backfilled, sparse"
+    );
+    assert_eq!(t.attribute_definitions().len(), 2);
+    let q = c
+        .query()
+        .table_name("people_idx")
+        .index_name("by_city")
+        .key_condition_expression("city = :c")
+        .expression_attribute_values(":c", s("rome"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(q.items()[0].get("pk"), Some(&s("b")));
+
+    let err = c
+        .update_table()
+        .table_name("people_idx")
+        .attribute_definitions(city_def)
+        .global_secondary_index_updates(create_gsi("by_city"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some("Attempting to create an index which already exists")
+    );
+    let err = c
+        .update_table()
+        .table_name("people_idx")
+        .global_secondary_index_updates(create_gsi("by_town"))
+        .global_secondary_index_updates(create_gsi("by_town"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        service_meta(&err).message(),
+        Some(
+            "One or more parameter values were invalid: Only one global secondary index update per index is allowed simultaneously. Index: by_town"
+        )
+    );
+
+    c.update_table()
+        .table_name("people_idx")
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .delete(
+                    DeleteGlobalSecondaryIndexAction::builder()
+                        .index_name("by_city")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = c
+        .describe_table()
+        .table_name("people_idx")
+        .send()
+        .await
+        .unwrap();
+    let t = d.table().unwrap();
+    assert!(t.global_secondary_indexes().is_empty());
+    assert_eq!(
+        t.attribute_definitions().len(),
+        1,
+        "city's definition went with it"
+    );
+    let err = c
+        .query()
+        .table_name("people_idx")
+        .index_name("by_city")
+        .key_condition_expression("city = :c")
+        .expression_attribute_values(":c", s("rome"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(service_meta(&err).code(), Some("ValidationException"));
+}

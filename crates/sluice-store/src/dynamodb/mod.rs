@@ -47,8 +47,10 @@
 //!
 //! After each commit the store bumps a watch counter; stream readers wait on it.
 //!
-//! Not here yet: GSI changes through UpdateTable; closed shards stay listed after their
-//! records are trimmed.
+//! UpdateTable's GlobalSecondaryIndexUpdates ([`IndexChange`]) only change the table
+//! record: an index has no entries to backfill, so a new GSI is ACTIVE at once.
+//!
+//! Not here yet: closed shards stay listed after their records are trimmed.
 
 pub mod expr;
 pub mod stream;
@@ -471,6 +473,18 @@ pub struct TableUpdate {
     pub throughput: Option<(u64, u64)>,
     /// `Some(Some(view))` enables a new stream; `Some(None)` disables the current one.
     pub stream: Option<Option<String>>,
+    /// GlobalSecondaryIndexUpdates, validated against the request by the caller.
+    pub indexes: Vec<IndexChange>,
+}
+
+/// One GlobalSecondaryIndexUpdate.
+#[derive(Debug, Clone)]
+pub enum IndexChange {
+    /// A new GSI and the attribute definitions it adds to the table.
+    Create(IndexDef, Vec<KeyAttr>),
+    Delete(String),
+    /// New read and write capacity of a GSI.
+    Throughput(String, u64, u64),
 }
 
 /// The `userIdentity` of a stream record written by DynamoDB itself (TTL deletions), in
@@ -759,11 +773,18 @@ impl DynamoStore {
                 }
                 None => {}
             }
+            for change in &update.indexes {
+                apply_index_change(&mut record, change)?;
+            }
             if let Some(b) = &update.billing_mode {
                 record.billing_mode.clone_from(b);
                 if b == "PAY_PER_REQUEST" {
                     record.read_capacity = 0;
                     record.write_capacity = 0;
+                    for i in &mut record.indexes {
+                        i.read_capacity = 0;
+                        i.write_capacity = 0;
+                    }
                 }
             }
             if let Some((r, w)) = update.throughput {
@@ -1539,6 +1560,68 @@ impl DynamoStore {
         };
         Ok(Some((first, last)))
     }
+}
+
+/// One GlobalSecondaryIndexUpdate on `record`, with AWS's errors.
+fn apply_index_change(record: &mut TableRecord, change: &IndexChange) -> Result<(), DynamoError> {
+    let find = |record: &TableRecord, name: &str| -> Result<usize, DynamoError> {
+        match record.indexes.iter().position(|i| i.name == name) {
+            Some(p) if record.indexes[p].global => Ok(p),
+            Some(_) => Err(DynamoError::Validation(format!(
+                "Cannot update an index that is not a GlobalSecondaryIndex: {name}"
+            ))),
+            None => Err(DynamoError::ResourceNotFound(format!(
+                "Requested resource not found: Index: {name} not found for table: {}",
+                record.name
+            ))),
+        }
+    };
+    match change {
+        IndexChange::Create(index, attributes) => {
+            if record.indexes.iter().any(|i| i.name == index.name) {
+                return Err(DynamoError::Validation(
+                    "Attempting to create an index which already exists".into(),
+                ));
+            }
+            for a in attributes {
+                match record.attributes.iter().find(|d| d.name == a.name) {
+                    Some(d) if d.ty != a.ty => {
+                        return Err(DynamoError::Validation(format!(
+                            "One or more parameter values were invalid: Attribute {} has a different type from the one already defined",
+                            a.name
+                        )));
+                    }
+                    Some(_) => {}
+                    None => record.attributes.push(a.clone()),
+                }
+            }
+            record.indexes.push(index.clone());
+        }
+        IndexChange::Delete(name) => {
+            let p = match find(record, name) {
+                Err(DynamoError::Validation(_)) => {
+                    return Err(DynamoError::Validation(format!(
+                        "Cannot delete an index that is not a GlobalSecondaryIndex: {name}"
+                    )));
+                }
+                other => other?,
+            };
+            record.indexes.remove(p);
+            // Definitions only that index used go with it.
+            let used: Vec<String> = record
+                .key_names()
+                .chain(record.indexes.iter().flat_map(IndexDef::key_names))
+                .map(|k| k.name.clone())
+                .collect();
+            record.attributes.retain(|a| used.contains(&a.name));
+        }
+        IndexChange::Throughput(name, r, w) => {
+            let p = find(record, name)?;
+            record.indexes[p].read_capacity = *r;
+            record.indexes[p].write_capacity = *w;
+        }
+    }
+    Ok(())
 }
 
 /// The table record `name`, inside a write transaction.

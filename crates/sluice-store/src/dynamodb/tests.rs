@@ -734,3 +734,51 @@ fn shards_roll_over_into_a_chain_and_retention_trims() {
     assert_eq!(left.len(), 1);
     assert_eq!(ddb.trim_streams(7_500, 5_000).expect("again"), 0);
 }
+
+#[test]
+fn update_table_adds_and_drops_global_indexes() {
+    let (_dir, _meta, ddb) = open();
+    ddb.create_table(spec("t", false), 1_000).expect("create");
+    let key = |n: &str, t: &str| KeyAttr {
+        name: n.into(),
+        ty: t.into(),
+    };
+    let gsi = IndexDef {
+        name: "by_g".into(),
+        global: true,
+        hash: key("g", "N"),
+        range: None,
+        projection: Projection {
+            kind: "ALL".into(),
+            non_key: Vec::new(),
+        },
+        read_capacity: 0,
+        write_capacity: 0,
+    };
+    let add = TableUpdate {
+        indexes: vec![IndexChange::Create(gsi.clone(), vec![key("g", "N")])],
+        ..TableUpdate::default()
+    };
+    let t = ddb.update_table("t", &add, 2_000).expect("add");
+    assert_eq!(t.indexes, vec![gsi.clone()]);
+    assert!(t.attributes.contains(&key("g", "N")));
+    let e = ddb.update_table("t", &add, 2_000).expect_err("exists");
+    assert_eq!(
+        e.to_string(),
+        "Attempting to create an index which already exists"
+    );
+    // Writes now check the index key type.
+    let bad = put_op("t", json!({"pk": {"S": "a"}, "g": {"S": "x"}}));
+    assert!(ddb.write_batch(&[bad], 2_500).is_err());
+    let drop_it = TableUpdate {
+        indexes: vec![IndexChange::Delete("by_g".into())],
+        ..TableUpdate::default()
+    };
+    let t = ddb.update_table("t", &drop_it, 3_000).expect("drop");
+    assert!(t.indexes.is_empty());
+    assert_eq!(t.attributes, vec![key("pk", "S")]);
+    assert!(matches!(
+        ddb.update_table("t", &drop_it, 3_000),
+        Err(DynamoError::ResourceNotFound(_))
+    ));
+}

@@ -111,7 +111,7 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, DynamoWireError> {
         .collect();
     let has_indexes = gsis.is_some() || lsis.is_some();
     let spec = plan(input, has_indexes)?;
-    let indexes = plan_indexes(&spec, &defined, gsis, lsis)?;
+    let indexes = plan_indexes(&spec, &defined, gsis, lsis, true)?;
     let t = ctx
         .store
         .create_table_with_indexes(spec, indexes, ctx.now_ms)?;
@@ -119,11 +119,14 @@ pub fn handle(ctx: &Ctx, mut input: Input) -> Result<Value, DynamoWireError> {
 }
 
 /// Checks the secondary indexes against the table and the attribute definitions.
-fn plan_indexes(
+/// `check_unused`: CreateTable refuses definitions no key uses; UpdateTable (which adds
+/// indexes to a table with other definitions) does not.
+pub(super) fn plan_indexes(
     spec: &TableSpec,
     defined: &[KeyAttr],
     gsis: Option<Vec<IndexInput>>,
     lsis: Option<Vec<IndexInput>>,
+    check_unused: bool,
 ) -> Result<Vec<IndexDef>, DynamoWireError> {
     let invalid = |m: String| {
         DynamoWireError::validation(format!("One or more parameter values were invalid: {m}"))
@@ -296,7 +299,7 @@ fn plan_indexes(
             names(&defined_names)
         )));
     }
-    if defined.iter().any(|d| !used.contains(&d.name)) {
+    if check_unused && defined.iter().any(|d| !used.contains(&d.name)) {
         return Err(invalid(format!(
             "Some AttributeDefinitions are not used. AttributeDefinitions: [{}], keys used: [{}]",
             names(&defined_names),
