@@ -511,3 +511,20 @@ def test_dynamodb_update_table_gsi_lifecycle(ddb, table):
     assert got == [{"pk": {"S": "g"}, "sk": {"N": "1"}, "tag": {"S": "red"}}]
     ddb.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_tag"}}])
     assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=table)["Table"]
+
+
+def test_dynamodb_transact_client_request_token(ddb, table):
+    key = {"pk": {"S": "tok"}, "sk": {"N": "1"}}
+    req = dict(ClientRequestToken="compat-token-1", TransactItems=[{"Update": {
+        "TableName": table, "Key": key, "UpdateExpression": "ADD n :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }}])
+    ddb.transact_write_items(**req)
+    ddb.transact_write_items(**req)
+    assert ddb.get_item(TableName=table, Key=key)["Item"]["n"] == {"N": "1"}
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(ClientRequestToken="compat-token-1", TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "tok"}, "sk": {"N": "2"}}}},
+        ])
+    assert e.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "tok"}, "sk": {"N": "2"}})

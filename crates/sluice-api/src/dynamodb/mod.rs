@@ -122,6 +122,9 @@ impl From<DynamoError> for DynamoWireError {
                 "The conditional request failed",
             ),
             DynamoError::TransactionCanceled(reasons) => Self::canceled(&reasons, |_| false),
+            e @ DynamoError::IdempotentParameterMismatch => {
+                Self::new("IdempotentParameterMismatchException", e.to_string())
+            }
             DynamoError::Store(s) => Self::internal(s),
         }
     }

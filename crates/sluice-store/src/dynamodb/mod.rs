@@ -77,6 +77,11 @@ const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("ddb_items");
 const STREAMS: TableDefinition<&str, &[u8]> = TableDefinition::new("ddb_streams");
 const RECORDS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("ddb_records");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("ddb_counters");
+/// TransactWriteItems ClientRequestToken → (request digest, when it was applied, ms).
+const TOKENS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("ddb_tokens");
+
+/// How long a ClientRequestToken makes TransactWriteItems idempotent.
+pub const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
 
 /// Why a DynamoDB operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +98,9 @@ pub enum DynamoError {
     /// A transaction was not applied; one reason per action, in request order.
     #[error("Transaction cancelled")]
     TransactionCanceled(Vec<CancelReason>),
+    /// A ClientRequestToken reused within its 10 minutes for a different request.
+    #[error("Request parameters do not match the original request with this client request token")]
+    IdempotentParameterMismatch,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -575,6 +583,7 @@ impl DynamoStore {
         txn.open_table(STREAMS)?;
         txn.open_table(RECORDS)?;
         txn.open_table(COUNTERS)?;
+        txn.open_table(TOKENS)?;
         txn.commit()?;
         let (tx, _) = watch::channel(0);
         Ok(Self {
@@ -1056,7 +1065,36 @@ impl DynamoStore {
     /// [`DynamoError::TransactionCanceled`] with one reason per action and nothing changes.
     /// The caller has refused two actions on one item.
     pub fn write_transaction(&self, ops: &[WriteOp], now_ms: u64) -> Result<(), DynamoError> {
+        self.write_transaction_once(ops, None, now_ms)
+    }
+
+    /// [`DynamoStore::write_transaction`] with a ClientRequestToken: the same request again
+    /// within [`TOKEN_TTL_MS`] succeeds without applying anything twice; a different request
+    /// with the token is [`DynamoError::IdempotentParameterMismatch`]. The token is recorded
+    /// in the transaction that applies the writes.
+    pub fn write_transaction_once(
+        &self,
+        ops: &[WriteOp],
+        token: Option<&str>,
+        now_ms: u64,
+    ) -> Result<(), DynamoError> {
         let txn = self.db.begin_write()?;
+        let digest = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            format!("{ops:?}").hash(&mut h);
+            h.finish()
+        };
+        if let Some(t) = token
+            && let Some((seen, at)) = txn.open_table(TOKENS)?.get(t)?.map(|v| v.value())
+            && at + TOKEN_TTL_MS > now_ms
+        {
+            return if seen == digest {
+                Ok(())
+            } else {
+                Err(DynamoError::IdempotentParameterMismatch)
+            };
+        }
         let mut staged = Vec::with_capacity(ops.len());
         let mut reasons = Vec::with_capacity(ops.len());
         let mut cancelled = false;
@@ -1112,6 +1150,9 @@ impl DynamoStore {
                     None,
                 )?;
             }
+        }
+        if let Some(t) = token {
+            txn.open_table(TOKENS)?.insert(t, (digest, now_ms))?;
         }
         txn.commit()?;
         self.notify();
@@ -1471,6 +1512,7 @@ impl DynamoStore {
     /// Stream retention: removes the records older than `retention_ms` of every stream
     /// (DynamoDB keeps 24 hours) and remembers the highest counter removed.
     pub fn trim_streams(&self, now_ms: u64, retention_ms: u64) -> Result<usize, DynamoError> {
+        self.forget_tokens(now_ms)?;
         let cutoff = now_ms.saturating_sub(retention_ms);
         let mut removed = 0;
         for s in self.list_streams()? {
@@ -1510,6 +1552,26 @@ impl DynamoStore {
             self.notify();
         }
         Ok(removed)
+    }
+
+    /// Drops ClientRequestTokens older than [`TOKEN_TTL_MS`].
+    fn forget_tokens(&self, now_ms: u64) -> Result<(), DynamoError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut tokens = txn.open_table(TOKENS)?;
+            let mut old = Vec::new();
+            for entry in tokens.iter()? {
+                let (k, v) = entry?;
+                if v.value().1 + TOKEN_TTL_MS <= now_ms {
+                    old.push(k.value().to_owned());
+                }
+            }
+            for k in old {
+                tokens.remove(k.as_str())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
     }
 
     /// Up to `limit` records of `arn` with counters from `from` on.

@@ -782,3 +782,42 @@ fn update_table_adds_and_drops_global_indexes() {
         Err(DynamoError::ResourceNotFound(_))
     ));
 }
+
+#[test]
+fn client_request_tokens_make_transactions_idempotent() {
+    let (_dir, _meta, ddb) = open();
+    let a = ddb.create_table(spec("a", false), 1_000).expect("a");
+    let arn = a.stream.expect("stream").arn;
+    let mut s = subs(json!({":one": {"N": "1"}}), &[]);
+    let add = expr::parse_update("ADD n :one", &mut s).expect("update");
+    let ops = vec![WriteOp {
+        table: "a".into(),
+        key: item(json!({"pk": {"S": "k"}})),
+        kind: WriteKind::Update(add),
+        condition: None,
+    }];
+    for _ in 0..3 {
+        ddb.write_transaction_once(&ops, Some("tok"), 2_000)
+            .expect("applies once");
+    }
+    let n = |ddb: &DynamoStore| {
+        ddb.get_item("a", &item(json!({"pk": {"S": "k"}})))
+            .expect("get")
+            .map(|i| i["n"].clone())
+    };
+    assert_eq!(n(&ddb), Some(Av::N("1".into())));
+    assert_eq!(event_names(&ddb, &arn), ["INSERT"]);
+    let other = vec![put_op("a", json!({"pk": {"S": "other"}}))];
+    assert!(matches!(
+        ddb.write_transaction_once(&other, Some("tok"), 2_500),
+        Err(DynamoError::IdempotentParameterMismatch)
+    ));
+    // Ten minutes later the token is new again.
+    ddb.write_transaction_once(&ops, Some("tok"), 2_000 + TOKEN_TTL_MS)
+        .expect("applies again");
+    assert_eq!(n(&ddb), Some(Av::N("2".into())));
+    ddb.trim_streams(2_000 + 3 * TOKEN_TTL_MS, u64::MAX)
+        .expect("sweeps tokens");
+    ddb.write_transaction_once(&other, Some("tok"), 2_000 + 3 * TOKEN_TTL_MS)
+        .expect("token forgotten");
+}

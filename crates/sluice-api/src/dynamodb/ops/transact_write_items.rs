@@ -1,7 +1,8 @@
 //! TransactWriteItems: up to 100 Put / Update / Delete / ConditionCheck actions across
 //! tables, all or nothing in one transaction. A failed condition (or an update that cannot
 //! apply) cancels the whole transaction with a TransactionCanceledException carrying one
-//! CancellationReason per action, in request order.
+//! CancellationReason per action, in request order. A ClientRequestToken makes the call
+//! idempotent for 10 minutes (recorded in the same transaction as the writes).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -88,7 +89,8 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
         ops.push(op);
         want_old.push(old);
     }
-    match ctx.store.write_transaction(&ops, ctx.now_ms) {
+    let token = input.client_request_token.as_deref();
+    match ctx.store.write_transaction_once(&ops, token, ctx.now_ms) {
         Ok(()) => Ok(json!({})),
         Err(DynamoError::TransactionCanceled(reasons)) => {
             Err(DynamoWireError::canceled(&reasons, |i| {
