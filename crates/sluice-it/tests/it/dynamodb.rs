@@ -1623,3 +1623,47 @@ async fn dynamodb_update_table_creates_and_deletes_gsis() {
         .unwrap_err();
     assert_eq!(service_meta(&err).code(), Some("ValidationException"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_latest_mapping_skips_closed_shards_and_older_records() {
+    let mut f = ScriptedFunction::start(Arc::new(|_| (200, "{}".into()))).await;
+    let sl = Sluice::start(&f.url).await;
+    let c = ddb(&sl.endpoint());
+    let arn = create(&c, "latest_rolled", false, StreamViewType::NewImage).await;
+    let store = sl.server.as_ref().unwrap().dynamodb().clone();
+    let put = |i: usize| {
+        c.put_item()
+            .table_name("latest_rolled")
+            .item("pk", s(&format!("k{i}")))
+            .item("n", n(&i.to_string()))
+            .send()
+    };
+    // Two closed shards and an open one, all with records, before the mapping exists.
+    for i in 0..3 {
+        put(i).await.unwrap();
+        if i < 2 {
+            let (s2, a2) = (store.clone(), arn.clone());
+            tokio::task::spawn_blocking(move || s2.roll_over(&a2, now_ms()))
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+    }
+    let m = sl
+        .lambda()
+        .create_event_source_mapping()
+        .function_name("echo")
+        .event_source_arn(&arn)
+        .starting_position(EventSourcePosition::Latest)
+        .send()
+        .await
+        .unwrap();
+    wait_state(&sl.lambda(), m.uuid().unwrap(), "Enabled").await;
+    put(10).await.unwrap();
+    let first = f.records(1).await;
+    assert_eq!(
+        first[0]["dynamodb"]["NewImage"]["n"]["N"], "10",
+        "nothing written before Create, from any shard"
+    );
+}

@@ -54,6 +54,7 @@ fn pin_latest(app: &AppState, m: &EventSourceMapping) -> Result<(), LambdaError>
         SourceArn::KinesisStream { stream, .. } | SourceArn::KinesisConsumer { stream, .. } => {
             stream
         }
+        SourceArn::DynamoDbStream { .. } => return pin_latest_dynamodb(app, m),
         _ => return Ok(()),
     };
     let latest = m
@@ -82,6 +83,44 @@ fn pin_latest(app: &AppState, m: &EventSourceMapping) -> Result<(), LambdaError>
         };
         checkpoints.push((shard.id(), c));
     }
+    let refs: Vec<(&str, Checkpoint)> = checkpoints
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
+    app.store.put_checkpoints(&m.uuid, &refs)?;
+    Ok(())
+}
+
+/// [`pin_latest`] for a DynamoDB stream: shards closed by rollover are done, the open one
+/// starts after the last record written so far.
+fn pin_latest_dynamodb(app: &AppState, m: &EventSourceMapping) -> Result<(), LambdaError> {
+    let latest = m
+        .settings
+        .stream
+        .as_ref()
+        .is_some_and(|s| s.starting_position == StartingPosition::Latest);
+    if !latest {
+        return Ok(());
+    }
+    let (Ok(stream), Ok(next)) = (
+        app.dynamodb.stream(m.source.as_str()),
+        app.dynamodb.next_counter(),
+    ) else {
+        return Ok(());
+    };
+    let tip = sluice_store::dynamodb::stream::sequence_number(next.saturating_sub(1));
+    let checkpoints: Vec<(String, Checkpoint)> = stream
+        .shards()
+        .into_iter()
+        .map(|s| {
+            let c = if s.is_open() {
+                Checkpoint::After(tip.clone())
+            } else {
+                Checkpoint::ShardEnd
+            };
+            (s.shard_id, c)
+        })
+        .collect();
     let refs: Vec<(&str, Checkpoint)> = checkpoints
         .iter()
         .map(|(id, c)| (id.as_str(), c.clone()))
