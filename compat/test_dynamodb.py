@@ -14,6 +14,8 @@ from sluice_compat import (
     DDB_STREAM_ARN,
     REGION,
     URL_FUNCTION,
+    SluiceServer,
+    config_toml,
     poll_until,
     unique_name,
     wait_state,
@@ -528,3 +530,48 @@ def test_dynamodb_transact_client_request_token(ddb, table):
         ])
     assert e.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
     assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "tok"}, "sk": {"N": "2"}})
+
+
+def test_dynamodb_shards_roll_over_on_the_configured_period(sluice_bin, fn_server, tmp_path):
+    """A private server with `[dynamodb] shard_rollover_seconds = 1`: its timer closes the
+    open shard (once it holds a record) and opens a child; GetRecords on the closed parent
+    ends without NextShardIterator, and new records land in the child."""
+    config = tmp_path / "rolling.toml"
+    config.write_text(config_toml(fn_server.port) + "\n[dynamodb]\nshard_rollover_seconds = 1\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    server = SluiceServer(sluice_bin, data, config, tmp_path / "logs").start()
+    try:
+        ddb = boto3.session.Session().client("dynamodb", **_kwargs(server.endpoint))
+        streams = boto3.session.Session().client("dynamodbstreams", **_kwargs(server.endpoint))
+        arn = ddb.create_table(
+            TableName="rolling",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        )["TableDescription"]["LatestStreamArn"]
+        ddb.put_item(TableName="rolling", Item={"pk": {"S": "before"}})
+
+        def probe():
+            shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+            return len(shards) >= 2, shards
+
+        shards = poll_until(probe, timeout=15.0, what="a rollover")
+        parent, child = shards[0], shards[1]
+        assert child["ParentShardId"] == parent["ShardId"]
+        assert "EndingSequenceNumber" in parent["SequenceNumberRange"]
+        ddb.put_item(TableName="rolling", Item={"pk": {"S": "after"}})
+        it = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=parent["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        out = streams.get_records(ShardIterator=it)
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in out["Records"]] == ["before"]
+        assert "NextShardIterator" not in out
+        it = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=child["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        got = [r["dynamodb"]["Keys"]["pk"]["S"] for r in streams.get_records(ShardIterator=it)["Records"]]
+        assert got == ["after"]
+    finally:
+        server.kill()
