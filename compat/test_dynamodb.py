@@ -575,3 +575,57 @@ def test_dynamodb_shards_roll_over_on_the_configured_period(sluice_bin, fn_serve
         assert got == ["after"]
     finally:
         server.kill()
+
+
+def _raw(endpoint: str, op: str, body: bytes) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        endpoint + "/",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{op}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+@pytest.mark.parametrize("op", [
+    "BatchWriteItem", "BatchGetItem", "TransactWriteItems", "TransactGetItems", "UpdateTable",
+    "UpdateTimeToLive", "DescribeTimeToLive", "Query", "Scan", "CreateTable",
+])
+def test_dynamodb_malformed_input_is_a_client_error(endpoint, table, op):
+    """Shapes botocore would never send: each answer is a 400 with a __type, never a 500."""
+    bodies = [
+        b"", b"{}", b"[]", b"null", b"{\"TableName\": 5}", b"not json",
+        f'{{"TableName": "{table}", "RequestItems": {{"{table}": [{{}}]}}}}'.encode(),
+        f'{{"RequestItems": {{"{table}": {{"Keys": [{{"pk": {{"S": "a"}}}}]}}}}}}'.encode(),
+        f'{{"RequestItems": {{"{table}": [{{"PutRequest": {{"Item": {{"pk": {{"N": "x"}}}}}}}}]}}}}'.encode(),
+        b'{"TransactItems": [{"Put": {}}, {"Update": {"TableName": "x"}}]}',
+        b'{"TransactItems": [{"Get": {"TableName": "' + table.encode() + b'", "Key": {"pk": {"S": ""}}}}]}',
+        b'{"TransactItems": [{}]}',
+        f'{{"TableName": "{table}", "GlobalSecondaryIndexUpdates": [{{}}]}}'.encode(),
+        f'{{"TableName": "{table}", "GlobalSecondaryIndexUpdates": [{{"Create": {{"IndexName": "abc"}}}}]}}'.encode(),
+        f'{{"TableName": "{table}", "ProvisionedThroughput": {{"ReadCapacityUnits": -1}}}}'.encode(),
+        f'{{"TableName": "{table}", "TimeToLiveSpecification": {{}}}}'.encode(),
+        f'{{"TableName": "{table}", "IndexName": "nope", "KeyConditionExpression": "pk = :p"}}'.encode(),
+        b'{"TableName": "t_idx", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], '
+        b'"AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST", '
+        b'"GlobalSecondaryIndexes": [{"IndexName": "gsi", "KeySchema": [], "Projection": {}}], '
+        b'"LocalSecondaryIndexes": [{"IndexName": "lsi", "KeySchema": [{"AttributeName": "a", "KeyType": "RANGE"}, '
+        b'{"AttributeName": "a", "KeyType": "RANGE"}, {"AttributeName": "a", "KeyType": "HASH"}]}]}',
+    ]
+    for body in bodies:
+        status, out = _raw(endpoint, op, body)
+        if status == 200:
+            continue  # e.g. DescribeTimeToLive of the fixture table
+        assert status == 400, (op, body, status, out)
+        assert "#" in out.get("__type", ""), (op, body, out)
+        assert out.get("message"), (op, body, out)
+    status, out = _raw(endpoint, "DescribeTable", b'{"TableName": "t_idx"}')
+    assert status == 400 and out["__type"].endswith("#ResourceNotFoundException"), out

@@ -1516,11 +1516,11 @@ impl DynamoStore {
         let cutoff = now_ms.saturating_sub(retention_ms);
         let mut removed = 0;
         for s in self.list_streams()? {
-            let txn = self.db.begin_write()?;
-            let mut last = None;
+            // Look first (a read transaction): most minutes nothing is old enough.
+            let mut old = Vec::new();
             {
-                let mut records = txn.open_table(RECORDS)?;
-                let mut old = Vec::new();
+                let txn = self.db.begin_read()?;
+                let records = txn.open_table(RECORDS)?;
                 for entry in records.range((s.arn.as_str(), 0)..=(s.arn.as_str(), u64::MAX))? {
                     let (k, v) = entry?;
                     let change: StoredChange = decode("ddb_records", &s.arn, v.value())?;
@@ -1529,24 +1529,27 @@ impl DynamoStore {
                     }
                     old.push(k.value().1);
                 }
+            }
+            let Some(&last) = old.last() else {
+                continue;
+            };
+            // Records are only ever appended after these, so the list is still right.
+            let txn = self.db.begin_write()?;
+            {
+                let mut records = txn.open_table(RECORDS)?;
                 for c in &old {
                     records.remove((s.arn.as_str(), *c))?;
                 }
-                removed += old.len();
-                last = old.last().copied().or(last);
+                let mut streams = txn.open_table(STREAMS)?;
+                let mut meta: StreamMeta = match streams.get(s.arn.as_str())? {
+                    Some(v) => decode("ddb_streams", &s.arn, v.value())?,
+                    None => continue,
+                };
+                meta.trimmed_through = meta.trimmed_through.max(last);
+                streams.insert(s.arn.as_str(), encode(&meta).as_slice())?;
             }
-            let Some(last) = last else {
-                continue;
-            };
-            let mut streams = txn.open_table(STREAMS)?;
-            let mut meta: StreamMeta = match streams.get(s.arn.as_str())? {
-                Some(v) => decode("ddb_streams", &s.arn, v.value())?,
-                None => continue,
-            };
-            meta.trimmed_through = meta.trimmed_through.max(last);
-            streams.insert(s.arn.as_str(), encode(&meta).as_slice())?;
-            drop(streams);
             txn.commit()?;
+            removed += old.len();
         }
         if removed > 0 {
             self.notify();
