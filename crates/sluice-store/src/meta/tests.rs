@@ -134,3 +134,25 @@ fn insert_refuses_conflicts_and_modify_is_atomic() {
     assert!(s.get_mapping("u1").unwrap().is_none());
     assert!(s.get_tags(arn).unwrap().is_empty());
 }
+
+#[test]
+fn delete_checkpoints_removes_one_mappings_only() {
+    use sluice_core::source::Checkpoint;
+    let t = tempfile::tempdir().unwrap();
+    let dir = DataDir::open(t.path()).unwrap();
+    let s = MetaStore::open(&dir).unwrap();
+    s.put_checkpoints(
+        "u1",
+        &[("a", Checkpoint::ShardEnd), ("b", Checkpoint::ShardEnd)],
+    )
+    .unwrap();
+    s.put_checkpoints("u10", &[("a", Checkpoint::ShardEnd)])
+        .unwrap();
+    s.delete_checkpoints("u1").unwrap();
+    assert!(s.checkpoints("u1").unwrap().is_empty());
+    assert_eq!(
+        s.checkpoints("u10").unwrap().len(),
+        1,
+        "a prefix is not a mapping"
+    );
+}

@@ -35,13 +35,24 @@ pub fn plan(app: &AppState, req: &CreateRequest) -> Result<EventSourceMapping, L
     let m = validate::plan_create(req, &app.scope, &catalog, uuid, now_ms())?;
     let mapping_arn = app.scope.mapping_arn(&m.uuid);
     let tags = req.tags.as_ref().map(|t| (mapping_arn.as_str(), t));
+    // DynamoDB streams are pinned before the mapping exists: a consumer started at once
+    // would otherwise read rolled-over shards from their start.
+    let dynamodb = matches!(m.source, SourceArn::DynamoDbStream { .. });
+    if dynamodb {
+        pin_latest(app, &m)?;
+    }
     let inserted = app.store.insert_mapping(&m, tags, |existing| {
         existing.source.as_str() == m.source.as_str() && existing.function_arn == m.function_arn
     })?;
     if let Err(existing) = inserted {
+        if dynamodb {
+            app.store.delete_checkpoints(&m.uuid)?;
+        }
         return Err(MappingError::Conflict(existing.conflict_message(&m.function_name)).into());
     }
-    pin_latest(app, &m)?;
+    if !dynamodb {
+        pin_latest(app, &m)?;
+    }
     tracing::info!(mapping_id = %m.uuid, source = %m.source, function = %m.function_arn, "Event source mapping created.");
     Ok(m)
 }
