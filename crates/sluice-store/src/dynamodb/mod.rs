@@ -50,7 +50,11 @@
 //! UpdateTable's GlobalSecondaryIndexUpdates ([`IndexChange`]) only change the table
 //! record: an index has no entries to backfill, so a new GSI is ACTIVE at once.
 //!
-//! Not here yet: closed shards stay listed after their records are trimmed.
+//! A closed stream (disabled, or its table deleted) is dropped by `trim_streams` once 24 h
+//! have passed since it closed and its records are gone.
+//!
+//! Not here yet: closed shards of a live stream stay listed after their records are
+//! trimmed.
 
 pub mod expr;
 pub mod stream;
@@ -363,6 +367,10 @@ pub struct StreamMeta {
     /// The highest counter retention has removed (0: none).
     #[serde(default)]
     pub trimmed_through: u64,
+    /// When the stream was closed; a closed stream is dropped once retention has passed
+    /// since then and its records are gone.
+    #[serde(default)]
+    pub closed_ms: Option<u64>,
 }
 
 /// Where a rolled-over shard begins.
@@ -718,6 +726,7 @@ impl DynamoStore {
             ended_at: None,
             rolled: Vec::new(),
             trimmed_through: 0,
+            closed_ms: None,
         };
         streams.insert(arn.as_str(), encode(&meta).as_slice())?;
         let settings = StreamSettings {
@@ -731,7 +740,7 @@ impl DynamoStore {
     }
 
     /// Closes stream `arn` at the last counter issued so far (it stays readable).
-    fn close_stream(txn: &WriteTransaction, arn: &str) -> Result<(), DynamoError> {
+    fn close_stream(txn: &WriteTransaction, arn: &str, now_ms: u64) -> Result<(), DynamoError> {
         let last = txn
             .open_table(COUNTERS)?
             .get("seq")?
@@ -744,6 +753,7 @@ impl DynamoStore {
         };
         if let Some(mut meta) = meta {
             meta.ended_at = Some(last);
+            meta.closed_ms = Some(now_ms);
             streams.insert(arn, encode(&meta).as_slice())?;
         }
         Ok(())
@@ -778,7 +788,7 @@ impl DynamoStore {
                             record.name
                         )));
                     };
-                    Self::close_stream(&txn, &s.arn)?;
+                    Self::close_stream(&txn, &s.arn, now_ms)?;
                 }
                 None => {}
             }
@@ -845,7 +855,7 @@ impl DynamoStore {
     }
 
     /// Deletes a table and its items; its stream is closed (still readable).
-    pub fn delete_table(&self, name: &str) -> Result<TableRecord, DynamoError> {
+    pub fn delete_table(&self, name: &str, now_ms: u64) -> Result<TableRecord, DynamoError> {
         let txn = self.db.begin_write()?;
         let record = {
             let mut tables = txn.open_table(TABLES)?;
@@ -863,7 +873,7 @@ impl DynamoStore {
                 items.remove(k.as_str())?;
             }
             if let Some(s) = &record.stream {
-                Self::close_stream(&txn, &s.arn)?;
+                Self::close_stream(&txn, &s.arn, now_ms)?;
             }
             record
         };
@@ -1531,6 +1541,7 @@ impl DynamoStore {
                 }
             }
             let Some(&last) = old.last() else {
+                self.drop_if_expired(&s, cutoff)?;
                 continue;
             };
             // Records are only ever appended after these, so the list is still right.
@@ -1550,11 +1561,35 @@ impl DynamoStore {
             }
             txn.commit()?;
             removed += old.len();
+            self.drop_if_expired(&s, cutoff)?;
         }
         if removed > 0 {
             self.notify();
         }
         Ok(removed)
+    }
+
+    /// Removes stream `s` if it was closed before `cutoff` and has no records left, as
+    /// DynamoDB forgets a disabled stream 24 hours after disabling it.
+    fn drop_if_expired(&self, s: &StreamMeta, cutoff: u64) -> Result<(), DynamoError> {
+        if s.closed_ms.is_none_or(|c| c >= cutoff) {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let empty = txn
+                .open_table(RECORDS)?
+                .range((s.arn.as_str(), 0)..=(s.arn.as_str(), u64::MAX))?
+                .next()
+                .is_none();
+            if !empty {
+                return Ok(());
+            }
+            txn.open_table(STREAMS)?.remove(s.arn.as_str())?;
+        }
+        txn.commit()?;
+        self.notify();
+        Ok(())
     }
 
     /// Drops ClientRequestTokens older than [`TOKEN_TTL_MS`].

@@ -287,7 +287,7 @@ fn writes_and_stream_records_are_one_transaction() {
         vec![arn.clone()]
     );
     assert!(ddb.get_item("users", &key).expect("get").is_none());
-    ddb.delete_table("users").expect("delete table");
+    ddb.delete_table("users", 4_000).expect("delete table");
     assert!(ddb.stream(&arn).expect("stream kept").ended_at.is_some());
     assert!(
         DynamoStore::current_stream_arns(&meta)
@@ -820,4 +820,36 @@ fn client_request_tokens_make_transactions_idempotent() {
         .expect("sweeps tokens");
     ddb.write_transaction_once(&other, Some("tok"), 2_000 + 3 * TOKEN_TTL_MS)
         .expect("token forgotten");
+}
+
+#[test]
+fn a_closed_stream_is_forgotten_once_retention_has_passed() {
+    let (_dir, _meta, ddb) = open();
+    let t = ddb
+        .create_table(spec("gone", false), 1_000)
+        .expect("create");
+    let arn = t.stream.expect("stream").arn;
+    ddb.write_batch(&[put_op("gone", json!({"pk": {"S": "a"}}))], 2_000)
+        .expect("put");
+    let disable = TableUpdate {
+        stream: Some(None),
+        ..TableUpdate::default()
+    };
+    ddb.update_table("gone", &disable, 3_000).expect("disable");
+    // Within retention: still readable, DISABLED.
+    assert_eq!(ddb.trim_streams(3_500, 1_000).expect("trim"), 1);
+    assert!(!ddb.stream(&arn).expect("kept").enabled());
+    // Retention past the close: gone.
+    ddb.trim_streams(4_500, 1_000).expect("trim");
+    assert!(matches!(
+        ddb.stream(&arn),
+        Err(DynamoError::ResourceNotFound(_))
+    ));
+    assert!(ddb.list_streams().expect("list").is_empty());
+    // The table's open stream is never dropped.
+    let t = ddb
+        .create_table(spec("kept", false), 5_000)
+        .expect("create");
+    ddb.trim_streams(u64::MAX / 2, 1_000).expect("trim");
+    assert!(ddb.stream(&t.stream.expect("stream").arn).is_ok());
 }

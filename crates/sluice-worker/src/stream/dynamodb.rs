@@ -102,10 +102,13 @@ async fn blocking<T: Send + 'static>(
 impl ShardDirectory for EmbeddedDynamoStream {
     fn shards(&self) -> BoxFuture<'_, Result<Vec<ShardInfo>, SourceError>> {
         Box::pin(async move {
-            let meta = self.meta().await?;
+            // A stream that is gone (dropped 24 h after it was closed) reads as `None`, so
+            // `changed` waits for the next change instead of answering at once forever.
+            let meta = self.meta().await;
             if let Ok(mut seen) = self.seen.lock() {
-                *seen = Some(signature(&meta));
+                *seen = meta.as_ref().ok().map(signature);
             }
+            let meta = meta?;
             Ok(meta
                 .shards()
                 .into_iter()
