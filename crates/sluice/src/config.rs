@@ -29,6 +29,9 @@
 //! [kinesis]
 //! shard_limits = false              # true: per-shard throughput limits as on AWS
 //!
+//! [dynamodb]
+//! shard_rollover_seconds = 14400    # stream shards roll over this often (AWS: ~4 h)
+//!
 //! [[mappings]]                      # members exactly as CreateEventSourceMapping's
 //! FunctionName = "echo"
 //! EventSourceArn = "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
@@ -134,6 +137,30 @@ pub struct ConfigFile {
     /// `[kinesis]` settings of the embedded Kinesis.
     #[serde(default)]
     pub kinesis: KinesisSettings,
+    /// `[dynamodb]` settings of the embedded DynamoDB.
+    #[serde(default)]
+    pub dynamodb: DynamoDbSettings,
+}
+
+/// `[dynamodb]`: `shard_rollover_seconds`, how long a stream shard stays open before it
+/// closes and a child shard takes over (DynamoDB does this about every 4 hours).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamoDbSettings {
+    #[serde(default = "default_rollover")]
+    pub shard_rollover_seconds: u64,
+}
+
+impl Default for DynamoDbSettings {
+    fn default() -> Self {
+        Self {
+            shard_rollover_seconds: default_rollover(),
+        }
+    }
+}
+
+fn default_rollover() -> u64 {
+    4 * 3600
 }
 
 /// `[kinesis]`: `shard_limits = true` switches on per-shard throughput limits (1 MiB or 1,000

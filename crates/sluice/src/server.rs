@@ -45,6 +45,10 @@ pub struct Server {
     retention: JoinHandle<()>,
     /// Deliveries to SNS `lambda` and `http(s)` subscribers.
     deliverer: JoinHandle<()>,
+    /// DynamoDB TTL expiry, shard rollover and stream retention on a timer.
+    dynamodb_timer: JoinHandle<()>,
+    /// The embedded DynamoDB (tests drive its timers directly).
+    dynamodb: sluice_store::dynamodb::DynamoStore,
     in_flight: InFlight,
     /// The embedded SQS: long polls end when shutdown begins; its journal is closed last.
     sqs: SqsStore,
@@ -63,6 +67,11 @@ impl Server {
             .map(config::ConfigFile::load)
             .transpose()?;
         let shard_limits = file.as_ref().is_some_and(|f| f.kinesis.shard_limits);
+        let rollover = std::time::Duration::from_secs(
+            file.as_ref()
+                .map_or(4 * 3600, |f| f.dynamodb.shard_rollover_seconds)
+                .max(1),
+        );
         let data_dir = opts.data_dir.clone();
         let (region, account) = (opts.region.clone(), opts.account_id.clone());
         let fsync = opts.fsync;
@@ -147,11 +156,16 @@ impl Server {
                 destination,
                 opts.region.clone(),
             )
-            .with_dynamodb(dynamodb)
+            .with_dynamodb(dynamodb.clone())
             .with_sqs(sqs.clone())
             .run(shutdown.clone()),
         );
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));
+        let dynamodb_timer = tokio::spawn(dynamodb_periodically(
+            dynamodb.clone(),
+            rollover,
+            shutdown.clone(),
+        ));
         let router = sluice_api::router(app);
         let mut http_shutdown = shutdown;
         // Answers go out at once: without TCP_NODELAY a response written in two parts can
@@ -171,6 +185,8 @@ impl Server {
             coordinator,
             retention,
             deliverer,
+            dynamodb_timer,
+            dynamodb,
             in_flight,
             sqs,
             processes,
@@ -186,6 +202,11 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// The embedded DynamoDB.
+    pub fn dynamodb(&self) -> &sluice_store::dynamodb::DynamoStore {
+        &self.dynamodb
+    }
+
     /// Stops accepting, finishes in-flight work, and returns once state is flushed.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         self.signal.fire();
@@ -197,6 +218,7 @@ impl Server {
         self.retention.await?;
         self.deliverer.await?;
         self.in_flight.close();
+        self.dynamodb_timer.await?;
         self.in_flight.idle().await;
         self.processes.shutdown().await;
         tracing::debug!("Function instances stopped.");
@@ -222,6 +244,46 @@ async fn trim_periodically(kinesis: KinesisStore, mut shutdown: sluice_worker::S
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "Could not apply stream retention."),
             Err(e) => tracing::warn!(error = %e, "Retention task failed."),
+        }
+    }
+}
+
+/// How often DynamoDB's housekeeping runs (AWS deletes expired items within days; here
+/// within a minute).
+const DYNAMODB_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long DynamoDB stream records are kept.
+const DYNAMODB_STREAM_RETENTION_MS: u64 = 24 * 3600 * 1000;
+
+/// DynamoDB's timers until shutdown: TTL expiry, stream shard rollover every `rollover`,
+/// and 24-hour stream retention.
+async fn dynamodb_periodically(
+    dynamodb: sluice_store::dynamodb::DynamoStore,
+    rollover: std::time::Duration,
+    mut shutdown: sluice_worker::Shutdown,
+) {
+    let every = DYNAMODB_EVERY.min(rollover);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = shutdown.recv() => return,
+        }
+        let d = dynamodb.clone();
+        let now = sluice_api::lambda::now_ms();
+        let period = u64::try_from(rollover.as_millis()).unwrap_or(u64::MAX);
+        let work = move || -> Result<(), sluice_store::dynamodb::DynamoError> {
+            let expired = d.expire_now(now)?;
+            let rolled = d.roll_due(now, period)?;
+            let trimmed = d.trim_streams(now, DYNAMODB_STREAM_RETENTION_MS)?;
+            if expired + rolled + trimmed > 0 {
+                tracing::debug!(expired, rolled, trimmed, "DynamoDB housekeeping.");
+            }
+            Ok(())
+        };
+        match tokio::task::spawn_blocking(work).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "DynamoDB housekeeping failed."),
+            Err(e) => tracing::warn!(error = %e, "DynamoDB housekeeping task failed."),
         }
     }
 }

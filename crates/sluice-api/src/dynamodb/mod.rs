@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sluice_core::constraint::Violations;
 use sluice_store::dynamodb::expr::Substitutions;
-use sluice_store::dynamodb::value::{Av, Item, item_from_json};
-use sluice_store::dynamodb::{DynamoError, DynamoStore, TableRecord};
+use sluice_store::dynamodb::value::{Av, Item, item_from_json, item_to_json};
+use sluice_store::dynamodb::{CancelReason, DynamoError, DynamoStore, TableRecord};
 
 use crate::AppState;
 
@@ -32,8 +32,10 @@ pub struct DynamoWireError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    /// The item of a failed condition, when `ReturnValuesOnConditionCheckFailure` asked.
-    pub item: Option<Value>,
+    /// Members beside `__type` and `message`: the `Item` of a failed condition (when
+    /// `ReturnValuesOnConditionCheckFailure` asked), a transaction's `CancellationReasons`.
+    /// Boxed: errors travel in every `Result` of the handlers.
+    pub extra: Option<Box<serde_json::Map<String, Value>>>,
 }
 
 impl DynamoWireError {
@@ -42,8 +44,16 @@ impl DynamoWireError {
             status: StatusCode::BAD_REQUEST,
             code,
             message: message.into(),
-            item: None,
+            extra: None,
         }
+    }
+
+    /// Adds member `name` to the error body.
+    pub fn with_member(mut self, name: &str, value: Value) -> Self {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert(name.to_owned(), value);
+        self
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
@@ -65,8 +75,39 @@ impl DynamoWireError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "InternalServerError",
             message: "Internal server error".into(),
-            item: None,
+            extra: None,
         }
+    }
+}
+
+impl DynamoWireError {
+    /// TransactionCanceledException with its CancellationReasons; `with_item(i)` says
+    /// whether action `i` asked for the old item (`ReturnValuesOnConditionCheckFailure`).
+    pub fn canceled(reasons: &[CancelReason], with_item: impl Fn(usize) -> bool) -> Self {
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code).collect();
+        let list: Vec<Value> = reasons
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut m = serde_json::Map::new();
+                if let (Some(item), true) = (&r.item, with_item(i)) {
+                    m.insert("Item".into(), item_to_json(item));
+                }
+                m.insert("Code".into(), json!(r.code));
+                if let Some(msg) = &r.message {
+                    m.insert("Message".into(), json!(msg));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        let e = Self::new(
+            "TransactionCanceledException",
+            format!(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                codes.join(", ")
+            ),
+        );
+        e.with_member("CancellationReasons", Value::Array(list))
     }
 }
 
@@ -80,6 +121,10 @@ impl From<DynamoError> for DynamoWireError {
                 "ConditionalCheckFailedException",
                 "The conditional request failed",
             ),
+            DynamoError::TransactionCanceled(reasons) => Self::canceled(&reasons, |_| false),
+            e @ DynamoError::IdempotentParameterMismatch => {
+                Self::new("IdempotentParameterMismatchException", e.to_string())
+            }
             DynamoError::Store(s) => Self::internal(s),
         }
     }
@@ -89,8 +134,8 @@ impl IntoResponse for DynamoWireError {
     fn into_response(self) -> Response {
         let mut body =
             json!({"__type": format!("{NAMESPACE}#{}", self.code), "message": self.message});
-        if let (Some(item), Value::Object(map)) = (self.item, &mut body) {
-            map.insert("Item".into(), item);
+        if let (Some(extra), Value::Object(map)) = (self.extra, &mut body) {
+            map.extend(*extra);
         }
         reply(self.status, &body)
     }
@@ -268,11 +313,57 @@ pub fn table_description(ctx: &Ctx, t: &TableRecord, status: &str) -> Value {
         "BillingModeSummary": {"BillingMode": t.billing_mode},
         "DeletionProtectionEnabled": false,
     });
+    let key_schema_of = |hash: &str, range: Option<&str>| {
+        let mut k = vec![json!({"AttributeName": hash, "KeyType": "HASH"})];
+        if let Some(r) = range {
+            k.push(json!({"AttributeName": r, "KeyType": "RANGE"}));
+        }
+        k
+    };
+    let (mut gsis, mut lsis) = (Vec::new(), Vec::new());
+    for index in &t.indexes {
+        let (count, size) = ctx.store.index_stats(t, index).unwrap_or((0, 0));
+        let mut projection = json!({"ProjectionType": index.projection.kind});
+        if !index.projection.non_key.is_empty() {
+            projection["NonKeyAttributes"] = json!(index.projection.non_key);
+        }
+        let mut desc = json!({
+            "IndexName": index.name,
+            "KeySchema": key_schema_of(&index.hash.name, index.range.as_ref().map(|r| r.name.as_str())),
+            "Projection": projection,
+            "IndexSizeBytes": size,
+            "ItemCount": count,
+            "IndexArn": format!("{}/index/{}", t.arn(ctx.store.region(), ctx.store.account()), index.name),
+        });
+        if index.global {
+            desc["IndexStatus"] = json!("ACTIVE");
+            desc["ProvisionedThroughput"] = json!({
+                "NumberOfDecreasesToday": 0,
+                "ReadCapacityUnits": index.read_capacity,
+                "WriteCapacityUnits": index.write_capacity,
+            });
+            gsis.push(desc);
+        } else {
+            lsis.push(desc);
+        }
+    }
+    if let Value::Object(map) = &mut d {
+        if !gsis.is_empty() {
+            map.insert("GlobalSecondaryIndexes".into(), Value::Array(gsis));
+        }
+        if !lsis.is_empty() {
+            map.insert("LocalSecondaryIndexes".into(), Value::Array(lsis));
+        }
+    }
     if let (Some(s), Value::Object(map)) = (&t.stream, &mut d) {
         map.insert(
             "StreamSpecification".into(),
             json!({"StreamEnabled": true, "StreamViewType": s.view_type}),
         );
+    }
+    // A disabled stream's ARN and label stay on the table (AWS keeps them too).
+    if let (Some(s), Value::Object(map)) = (t.stream.as_ref().or(t.latest_stream.as_ref()), &mut d)
+    {
         map.insert("LatestStreamArn".into(), json!(s.arn));
         map.insert("LatestStreamLabel".into(), json!(s.label));
     }

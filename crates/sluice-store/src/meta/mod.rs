@@ -735,6 +735,27 @@ impl MetaStore {
         Ok(())
     }
 
+    /// Removes every checkpoint of `mapping` (pinned for a mapping that was then not
+    /// created).
+    pub fn delete_checkpoints(&self, mapping: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(CHECKPOINTS)?;
+            let prefix = format!("{mapping}/");
+            let keys: Vec<String> = table
+                .range(prefix.as_str()..)?
+                .filter_map(|e| e.ok())
+                .map(|(k, _)| k.value().to_owned())
+                .take_while(|k| k.starts_with(&prefix))
+                .collect();
+            for k in keys {
+                table.remove(k.as_str())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     /// Every checkpoint of a mapping, by shard id.
     pub fn checkpoints(&self, mapping: &str) -> Result<BTreeMap<String, Checkpoint>, StoreError> {
         let txn = self.db.begin_read()?;

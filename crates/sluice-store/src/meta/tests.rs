@@ -262,3 +262,25 @@ fn versions_are_numbered_snapshots_and_aliases_resolve_to_them() {
         .unwrap();
     assert_eq!(fresh.version, Some(1));
 }
+
+#[test]
+fn delete_checkpoints_removes_one_mappings_only() {
+    use sluice_core::source::Checkpoint;
+    let t = tempfile::tempdir().unwrap();
+    let dir = DataDir::open(t.path()).unwrap();
+    let s = MetaStore::open(&dir).unwrap();
+    s.put_checkpoints(
+        "u1",
+        &[("a", Checkpoint::ShardEnd), ("b", Checkpoint::ShardEnd)],
+    )
+    .unwrap();
+    s.put_checkpoints("u10", &[("a", Checkpoint::ShardEnd)])
+        .unwrap();
+    s.delete_checkpoints("u1").unwrap();
+    assert!(s.checkpoints("u1").unwrap().is_empty());
+    assert_eq!(
+        s.checkpoints("u10").unwrap().len(),
+        1,
+        "a prefix is not a mapping"
+    );
+}

@@ -1,8 +1,9 @@
 //! The embedded DynamoDB Streams as a [`ShardDirectory`] and [`ShardReader`]: reads a
 //! stream's records in process (never over HTTP) and waits on the store's change counter.
 //!
-//! One shard per stream (no rollover yet); it is closed once the table is deleted. Cursor
-//! tokens are the store's record counters. Records are delivered in AWS's shape plus
+//! A stream's shards form a chain (each rollover closes the open shard and opens its
+//! child); the last one closes when the stream is disabled or its table deleted. Cursor
+//! tokens are the store's record counters; a shard's records are the counters in its range. Records are delivered in AWS's shape plus
 //! `eventSourceARN`; the filter view is the record itself (with its typed `dynamodb`
 //! object), as AWS matches DynamoDB filters.
 
@@ -16,7 +17,7 @@ use sluice_core::source::{
 };
 use sluice_core::stream::StreamRecord;
 use sluice_store::dynamodb::stream::{parse_sequence_number, sequence_number};
-use sluice_store::dynamodb::{DynamoError, DynamoStore, StreamMeta};
+use sluice_store::dynamodb::{DynamoError, DynamoStore, ShardMeta, StreamMeta};
 use tokio::sync::watch;
 
 /// One table stream, for one mapping's consumers.
@@ -24,8 +25,8 @@ pub struct EmbeddedDynamoStream {
     store: DynamoStore,
     arn: String,
     changes: tokio::sync::Mutex<watch::Receiver<u64>>,
-    /// Whether the shard was closed when [`ShardDirectory::shards`] last looked.
-    seen_closed: Mutex<Option<bool>>,
+    /// The shard list (id, closed) when [`ShardDirectory::shards`] last looked.
+    seen: Mutex<Option<Vec<(String, bool)>>>,
 }
 
 impl EmbeddedDynamoStream {
@@ -35,7 +36,7 @@ impl EmbeddedDynamoStream {
             store,
             arn,
             changes,
-            seen_closed: Mutex::new(None),
+            seen: Mutex::new(None),
         }
     }
 
@@ -46,11 +47,41 @@ impl EmbeddedDynamoStream {
     }
 }
 
+/// The Streams API writes `userIdentity` (TTL deletions) as `{"PrincipalId", "Type"}`; the
+/// Lambda event carries it in lower camel case, `{"type", "principalId"}`, as AWS's TTL
+/// filter examples match it.
+fn lambda_user_identity(event: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Object(id)) = event.get("userIdentity") else {
+        return;
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(t) = id.get("Type") {
+        out.insert("type".into(), t.clone());
+    }
+    if let Some(p) = id.get("PrincipalId") {
+        out.insert("principalId".into(), p.clone());
+    }
+    event.insert("userIdentity".into(), Value::Object(out));
+}
+
 fn source_error(e: DynamoError) -> SourceError {
     match e {
         DynamoError::ResourceNotFound(m) => SourceError::NotFound(m),
         other => SourceError::Transient(other.to_string()),
     }
+}
+
+/// The shard list as [`ShardDirectory::changed`] compares it.
+fn signature(meta: &StreamMeta) -> Vec<(String, bool)> {
+    meta.shards()
+        .into_iter()
+        .map(|s| (s.shard_id.clone(), !s.is_open()))
+        .collect()
+}
+
+fn shard_of(meta: &StreamMeta, shard: &str) -> Result<ShardMeta, SourceError> {
+    meta.shard(shard)
+        .ok_or_else(|| SourceError::NotFound(format!("no shard {shard}")))
 }
 
 fn counter_of(cursor: &Cursor) -> Result<u64, SourceError> {
@@ -71,16 +102,22 @@ async fn blocking<T: Send + 'static>(
 impl ShardDirectory for EmbeddedDynamoStream {
     fn shards(&self) -> BoxFuture<'_, Result<Vec<ShardInfo>, SourceError>> {
         Box::pin(async move {
-            let meta = self.meta().await?;
-            let closed = !meta.enabled();
-            if let Ok(mut seen) = self.seen_closed.lock() {
-                *seen = Some(closed);
+            // A stream that is gone (dropped 24 h after it was closed) reads as `None`, so
+            // `changed` waits for the next change instead of answering at once forever.
+            let meta = self.meta().await;
+            if let Ok(mut seen) = self.seen.lock() {
+                *seen = meta.as_ref().ok().map(signature);
             }
-            Ok(vec![ShardInfo {
-                shard_id: meta.shard_id,
-                parents: Vec::new(),
-                closed,
-            }])
+            let meta = meta?;
+            Ok(meta
+                .shards()
+                .into_iter()
+                .map(|s| ShardInfo {
+                    closed: !s.is_open(),
+                    parents: s.parent.into_iter().collect(),
+                    shard_id: s.shard_id,
+                })
+                .collect())
         })
     }
 
@@ -88,8 +125,8 @@ impl ShardDirectory for EmbeddedDynamoStream {
         Box::pin(async move {
             let mut rx = self.changes.lock().await;
             loop {
-                let seen = self.seen_closed.lock().ok().and_then(|s| *s);
-                let now = self.meta().await.ok().map(|m| !m.enabled());
+                let seen = self.seen.lock().ok().and_then(|s| s.clone());
+                let now = self.meta().await.ok().map(|m| signature(&m));
                 if now != seen {
                     return;
                 }
@@ -108,20 +145,19 @@ impl ShardReader for EmbeddedDynamoStream {
         let at = at.clone();
         Box::pin(async move {
             let meta = self.meta().await?;
-            if meta.shard_id != shard {
-                return Err(SourceError::NotFound(format!("no shard {shard}")));
-            }
+            let sh = shard_of(&meta, &shard)?;
+            let horizon = sh.first_seq.max(meta.trimmed_through.saturating_add(1));
             let store = self.store.clone();
             let counter = blocking(move || {
                 Ok(match at {
                     // AT_TIMESTAMP is refused for DynamoDB streams at Create.
-                    StartAt::TrimHorizon | StartAt::AtTimestamp(_) => meta.first_seq,
-                    StartAt::Latest => match meta.ended_at {
+                    StartAt::TrimHorizon | StartAt::AtTimestamp(_) => horizon,
+                    StartAt::Latest => match sh.end {
                         Some(end) => end + 1,
                         None => store.next_counter().map_err(source_error)?,
                     },
                     StartAt::AfterSequence(seq) => {
-                        parse_sequence_number(&seq).map_or(meta.first_seq, |c| c.saturating_add(1))
+                        parse_sequence_number(&seq).map_or(horizon, |c| c.saturating_add(1))
                     }
                 })
             })
@@ -142,14 +178,19 @@ impl ShardReader for EmbeddedDynamoStream {
     ) -> BoxFuture<'a, Result<ReadBatch, SourceError>> {
         Box::pin(async move {
             let meta = self.meta().await?;
+            let sh = shard_of(&meta, &cursor.shard_id)?;
             let from = counter_of(cursor)?;
             let store = self.store.clone();
             let arn = self.arn.clone();
             let max = max_records.max(1);
-            let stored =
+            let mut stored =
                 blocking(move || store.read_records(&arn, from, max).map_err(source_error)).await?;
+            let read = stored.len();
+            // Records past a closed shard's end are its child's.
+            stored.retain(|(c, _)| sh.holds(*c));
             let now = now_ms();
             let full = stored.len() >= max;
+            let shard_ended = !sh.is_open() && (read < max || stored.len() < read);
             let next = stored.last().map_or(from, |(c, _)| c + 1);
             let millis_behind = match stored.last() {
                 Some((_, r)) if full => now.saturating_sub(r.created_ms),
@@ -164,6 +205,7 @@ impl ShardReader for EmbeddedDynamoStream {
                         "eventSourceARN".into(),
                         Value::String(context.event_source_arn.clone()),
                     );
+                    lambda_user_identity(map);
                 }
                 if want_views {
                     views.push(event.clone());
@@ -183,7 +225,7 @@ impl ShardReader for EmbeddedDynamoStream {
                     token: next.to_string(),
                 },
                 millis_behind,
-                shard_ended: !meta.enabled() && !full,
+                shard_ended,
             })
         })
     }
@@ -199,8 +241,10 @@ impl ShardReader for EmbeddedDynamoStream {
             loop {
                 let store = self.store.clone();
                 let arn = self.arn.clone();
+                let shard = cursor.shard_id.clone();
                 let ready = blocking(move || {
-                    let closed = !store.stream(&arn).map_err(source_error)?.enabled();
+                    let meta = store.stream(&arn).map_err(source_error)?;
+                    let closed = meta.shard(&shard).is_none_or(|s| !s.is_open());
                     let more = !store
                         .read_records(&arn, from, 1)
                         .map_err(source_error)?

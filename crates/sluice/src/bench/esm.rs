@@ -342,16 +342,49 @@ struct Event<'a> {
     records: Vec<EventRecord<'a>>,
 }
 
+/// A Kinesis record (`kinesis.data`) or a DynamoDB stream record whose key `id` (type S)
+/// carries the header's base64 (`sluice bench dynamodb`).
 #[derive(Deserialize)]
 struct EventRecord<'a> {
-    #[serde(borrow)]
-    kinesis: EventKinesis<'a>,
+    #[serde(borrow, default)]
+    kinesis: Option<EventKinesis<'a>>,
+    #[serde(borrow, default)]
+    dynamodb: Option<EventDynamo<'a>>,
+}
+
+impl EventRecord<'_> {
+    /// The text the record's id header is read from.
+    fn data(&self) -> Option<&str> {
+        match (&self.kinesis, &self.dynamodb) {
+            (Some(k), _) => Some(&k.data),
+            (None, Some(d)) => Some(&d.keys.id.s),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct EventKinesis<'a> {
     #[serde(borrow)]
     data: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct EventDynamo<'a> {
+    #[serde(rename = "Keys", borrow)]
+    keys: EventDynamoKeys<'a>,
+}
+
+#[derive(Deserialize)]
+struct EventDynamoKeys<'a> {
+    #[serde(borrow)]
+    id: EventDynamoString<'a>,
+}
+
+#[derive(Deserialize)]
+struct EventDynamoString<'a> {
+    #[serde(rename = "S", borrow)]
+    s: Cow<'a, str>,
 }
 
 /// Latency samples in flight and what arrived for them.
@@ -472,8 +505,8 @@ impl DrainBook {
 #[derive(Debug)]
 pub struct FunctionState {
     run: u32,
-    latency: Mutex<LatencyBook>,
-    drain: Mutex<Option<DrainBook>>,
+    pub(super) latency: Mutex<LatencyBook>,
+    pub(super) drain: Mutex<Option<DrainBook>>,
     invocations: AtomicU64,
     records: AtomicU64,
     /// Records without this run's header, or drain records while no drain is armed.
@@ -484,7 +517,7 @@ pub struct FunctionState {
     busy_ns: AtomicU64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -518,7 +551,7 @@ impl FunctionState {
         let (mut latency, mut drain) = (Vec::new(), Vec::with_capacity(event.records.len()));
         let mut foreign = 0u64;
         for r in &event.records {
-            match RecordId::parse_base64(&r.kinesis.data) {
+            match r.data().and_then(RecordId::parse_base64) {
                 Some(id) if id.run == self.run => match id.kind {
                     Kind::Latency => latency.push(id.id),
                     Kind::Drain => drain.push(id.id),
@@ -540,7 +573,7 @@ impl FunctionState {
         }
     }
 
-    fn report(&self, report: &mut Report) {
+    pub(super) fn report(&self, report: &mut Report) {
         let n = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
         report.add("esm.function.invocations", n(&self.invocations), "calls", 0);
         report.add("esm.function.records", n(&self.records), "records", 0);
@@ -559,12 +592,12 @@ async fn invoke(State(state): State<Arc<FunctionState>>, body: Bytes) -> impl In
 }
 
 /// The bench's function, served on 127.0.0.1:`port` until dropped.
-struct FunctionServer {
+pub(super) struct FunctionServer {
     task: JoinHandle<std::io::Result<()>>,
 }
 
 impl FunctionServer {
-    async fn start(port: u16, state: Arc<FunctionState>) -> anyhow::Result<Self> {
+    pub(super) async fn start(port: u16, state: Arc<FunctionState>) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .with_context(|| {
@@ -715,7 +748,7 @@ impl LambdaClient {
 }
 
 /// An error and its causes on one line (reqwest's own message is terse).
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

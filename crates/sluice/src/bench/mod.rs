@@ -10,6 +10,8 @@
 //!   its docs for the config Sluice needs).
 //! - [`sqs`]: `sluice bench sqs`, SQS round trips on any endpoint and, with `--mapping`,
 //!   Sluice's SQS event source mappings end to end.
+//! - [`dynamodb`]: `sluice bench dynamodb`, DynamoDB stream mappings end to end:
+//!   PutItem→invoked latency and the end-to-end rate, with the function of [`esm`].
 //! - [`kinesis_wire`]: a minimal Kinesis JSON 1.1 client over plain HTTP with a dummy SigV4
 //!   header.
 //! - [`report`]: the figures, the table, the JSON line, nearest-rank percentiles and host
@@ -17,6 +19,7 @@
 //!
 //! Every benchmark is one [`BenchCommand`] variant with its own `Args` struct and module.
 
+pub mod dynamodb;
 pub mod esm;
 pub mod kinesis;
 pub mod kinesis_wire;
@@ -58,6 +61,11 @@ pub enum BenchCommand {
     /// DeleteMessageBatch round trips; with --mapping, Sluice's SQS event source mappings
     /// (send→invoked latency and the drain rate of a backlog).
     Sqs(sqs::SqsArgs),
+    /// Drive Sluice's DynamoDB stream mappings with the bench as the function:
+    /// PutItem→invoked latency (BatchSize 1) and the end-to-end rate of concurrent
+    /// PutItems, then delete what it created. Needs the function declared as for `esm`.
+    #[command(after_help = esm::CONFIG_HELP)]
+    Dynamodb(dynamodb::DynamoArgs),
 }
 
 /// Runs the benchmark `args` names; prints its report; fails if any phase failed.
@@ -66,6 +74,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Kinesis(args) => kinesis::run(&args).await,
         BenchCommand::Esm(args) => esm::run(&args).await,
         BenchCommand::Sqs(args) => sqs::run(&args).await,
+        BenchCommand::Dynamodb(args) => dynamodb::run(&args).await,
     }
 }
 
@@ -106,6 +115,24 @@ mod tests {
             BenchCommand::Esm(e) => Ok(e),
             other => panic!("not bench esm: {other:?}"),
         }
+    }
+
+    #[test]
+    fn bench_dynamodb_parses_with_defaults() {
+        let BenchCommand::Dynamodb(d) =
+            parse_bench(&["bench", "dynamodb", "--endpoint", "http://127.0.0.1:4599"])
+                .expect("parses")
+        else {
+            panic!("not bench dynamodb");
+        };
+        assert_eq!(d.endpoint.as_str(), "http://127.0.0.1:4599/");
+        assert_eq!((d.items, d.size, d.batch_size), (10_000, 256, 100));
+        assert_eq!((d.concurrency, d.latency_samples), (4, 200));
+        assert_eq!((d.function.as_str(), d.function_port), ("bench", 9555));
+        assert!(
+            parse_bench(&["bench", "dynamodb"]).is_err(),
+            "--endpoint is required"
+        );
     }
 
     #[test]

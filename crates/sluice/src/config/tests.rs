@@ -103,3 +103,13 @@ fn stream_labels_are_checked_and_made() {
     assert!(!is_stream_label("2026-01-01"));
     assert_eq!(stream_label(1_767_225_600_123), "2026-01-01T00:00:00.123");
 }
+
+#[test]
+fn dynamodb_rollover_period_defaults_to_four_hours() {
+    let f = parse("").expect("empty file");
+    assert_eq!(f.dynamodb.shard_rollover_seconds, 4 * 3600);
+    let f = parse("[dynamodb]\nshard_rollover_seconds = 60\n").expect("parses");
+    assert_eq!(f.dynamodb.shard_rollover_seconds, 60);
+    let e = parse("[dynamodb]\nrollover = 60\n").expect_err("unknown key");
+    assert!(format!("{e:#}").contains("unknown field"), "{e:#}");
+}

@@ -1,4 +1,4 @@
-//! DeleteTable: items go; the stream is closed but stays readable.
+//! DeleteTable: items go; the stream is closed but stays readable for 24 hours.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +17,6 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
     let mut v = Violations::default();
     table_name(&mut v, "tableName", &input.table_name);
     DynamoWireError::violations(v)?;
-    let t = ctx.store.delete_table(&input.table_name)?;
+    let t = ctx.store.delete_table(&input.table_name, ctx.now_ms)?;
     Ok(json!({"TableDescription": table_description(ctx, &t, "DELETING")}))
 }

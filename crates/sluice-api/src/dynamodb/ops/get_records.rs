@@ -1,5 +1,6 @@
-//! GetRecords (DynamoDB Streams): at most 1,000 records from an iterator; no
-//! NextShardIterator once a closed shard is read to its end.
+//! GetRecords (DynamoDB Streams): at most 1,000 records of one shard from an iterator; no
+//! NextShardIterator once a closed shard (rolled over, or its stream disabled) is read to
+//! its end.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,11 +31,25 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
         ));
     }
     let s = ctx.store.stream(&arn)?;
+    let Some(sh) = s.shard(&shard) else {
+        return Err(DynamoWireError::new(
+            "ResourceNotFoundException",
+            format!("Requested resource not found: Shard does not exist: {shard}"),
+        ));
+    };
+    // Records trimmed since the iterator was issued are gone.
+    if counter <= s.trimmed_through && counter >= sh.first_seq {
+        return Err(super::get_shard_iterator::trimmed());
+    }
     let limit = usize::try_from(input.limit.unwrap_or(1000)).unwrap_or(1000);
-    let records = ctx.store.read_records(&arn, counter, limit)?;
+    let mut records = ctx.store.read_records(&arn, counter, limit)?;
+    // A closed shard's records end at its last counter; later ones are its child's.
+    let read_all = records.len() < limit;
+    let before = records.len();
+    records.retain(|(c, _)| sh.holds(*c));
     let next = records.last().map_or(counter, |(c, _)| c + 1);
-    // A closed stream gets no more records: a short read has reached its end.
-    let exhausted = s.ended_at.is_some() && records.len() < limit;
+    // A closed shard gets no more records: a read that reached its end exhausts it.
+    let exhausted = !sh.is_open() && (read_all || records.len() < before);
     let list: Vec<Value> = records.into_iter().map(|(_, r)| r.record).collect();
     let mut out = json!({"Records": list});
     if !exhausted && let Value::Object(map) = &mut out {

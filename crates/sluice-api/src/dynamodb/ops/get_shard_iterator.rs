@@ -43,7 +43,7 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
     );
     DynamoWireError::violations(v)?;
     let s = ctx.store.stream(&input.stream_arn)?;
-    if input.shard_id != s.shard_id {
+    let Some(shard) = s.shard(&input.shard_id) else {
         return Err(DynamoWireError::new(
             "ResourceNotFoundException",
             format!(
@@ -51,26 +51,39 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
                 input.shard_id
             ),
         ));
-    }
+    };
     let seq = || -> Result<u64, DynamoWireError> {
         let text = input.sequence_number.as_deref().ok_or_else(|| {
             DynamoWireError::validation(
                 "Must provide a sequence number for AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER iterators",
             )
         })?;
-        parse_sequence_number(text)
-            .ok_or_else(|| DynamoWireError::validation(format!("Invalid SequenceNumber: {text}")))
+        let c = parse_sequence_number(text).ok_or_else(|| {
+            DynamoWireError::validation(format!("Invalid SequenceNumber: {text}"))
+        })?;
+        if c <= s.trimmed_through {
+            return Err(trimmed());
+        }
+        Ok(c)
     };
     let counter = match input.shard_iterator_type.as_str() {
-        "TRIM_HORIZON" => s.first_seq,
-        "LATEST" => match s.ended_at {
+        "TRIM_HORIZON" => shard.first_seq.max(s.trimmed_through.saturating_add(1)),
+        "LATEST" => match shard.end {
             Some(end) => end + 1,
             None => ctx.store.next_counter()?,
         },
         "AT_SEQUENCE_NUMBER" => seq()?,
         _ => seq()?.saturating_add(1),
     };
-    Ok(json!({"ShardIterator": encode(&s.arn, &s.shard_id, counter, ctx.now_ms)}))
+    Ok(json!({"ShardIterator": encode(&s.arn, &shard.shard_id, counter, ctx.now_ms)}))
+}
+
+/// Reading records retention has removed.
+pub fn trimmed() -> DynamoWireError {
+    DynamoWireError::new(
+        "TrimmedDataAccessException",
+        "The operation attempted to read past the oldest stream record in a shard.",
+    )
 }
 
 pub fn encode(arn: &str, shard: &str, counter: u64, now_ms: u64) -> String {

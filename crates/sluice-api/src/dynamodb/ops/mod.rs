@@ -1,10 +1,13 @@
 //! One file per DynamoDB and DynamoDB Streams operation.
 
+mod batch_get_item;
+mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
 mod describe_stream;
 mod describe_table;
+mod describe_time_to_live;
 mod get_item;
 mod get_records;
 mod get_shard_iterator;
@@ -13,7 +16,11 @@ mod list_tables;
 mod put_item;
 mod query;
 mod scan;
+mod transact_get_items;
+mod transact_write_items;
 mod update_item;
+mod update_table;
+mod update_time_to_live;
 
 use serde_json::Value;
 
@@ -39,6 +46,13 @@ pub fn dispatch(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Value, DynamoWireErr
         "UpdateItem" => update_item::handle(ctx, super::input(body)?),
         "Query" => query::handle(ctx, super::input(body)?),
         "Scan" => scan::handle(ctx, super::input(body)?),
+        "BatchWriteItem" => batch_write_item::handle(ctx, super::input(body)?),
+        "BatchGetItem" => batch_get_item::handle(ctx, super::input(body)?),
+        "TransactWriteItems" => transact_write_items::handle(ctx, super::input(body)?),
+        "TransactGetItems" => transact_get_items::handle(ctx, super::input(body)?),
+        "UpdateTable" => update_table::handle(ctx, super::input(body)?),
+        "UpdateTimeToLive" => update_time_to_live::handle(ctx, super::input(body)?),
+        "DescribeTimeToLive" => describe_time_to_live::handle(ctx, super::input(body)?),
         other => Err(unknown(other)),
     }
 }
@@ -76,7 +90,33 @@ fn condition_failed(
         ) => Some(sluice_store::dynamodb::value::item_to_json(old)),
         _ => None,
     };
-    let mut w = DynamoWireError::from(e);
-    w.item = item;
-    w
+    let w = DynamoWireError::from(e);
+    match item {
+        Some(i) => w.with_member("Item", i),
+        None => w,
+    }
+}
+
+/// Refuses an update of a key attribute, as UpdateItem does.
+fn check_update_keys(
+    t: &sluice_store::dynamodb::TableRecord,
+    actions: &[sluice_store::dynamodb::expr::UpdateAction],
+) -> Result<(), DynamoWireError> {
+    use sluice_store::dynamodb::expr::{UpdateAction, top_name};
+    for a in actions {
+        let path = match a {
+            UpdateAction::Set(p, _)
+            | UpdateAction::Remove(p)
+            | UpdateAction::Add(p, _)
+            | UpdateAction::Delete(p, _) => p,
+        };
+        if let Some(name) = top_name(path)
+            && t.is_key_attribute(name)
+        {
+            return Err(DynamoWireError::validation(format!(
+                "One or more parameter values were invalid: Cannot update attribute {name}. This attribute is part of the key"
+            )));
+        }
+    }
+    Ok(())
 }

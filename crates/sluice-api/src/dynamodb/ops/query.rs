@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 use sluice_core::constraint::Violations;
-use sluice_store::dynamodb::TableRecord;
+use sluice_store::dynamodb::KeyAttr;
 use sluice_store::dynamodb::expr::{self, CmpOp, Cond, Operand, PathElem};
 use sluice_store::dynamodb::value::Av;
 
@@ -34,11 +34,14 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
     v.range("limit", input.limit, 1, i64::from(i32::MAX));
     DynamoWireError::violations(v)?;
     let t = table(ctx, &input.table_name)?;
-    if input.index_name.is_some() {
-        return Err(DynamoWireError::validation(
-            "The table does not have the specified index",
-        ));
-    }
+    let index = match input.index_name.as_deref() {
+        Some(name) => Some(t.index(name).cloned().ok_or_else(|| {
+            DynamoWireError::validation(format!(
+                "The table does not have the specified index: {name}"
+            ))
+        })?),
+        None => None,
+    };
     let Some(kce) = input.key_condition_expression.as_deref() else {
         return Err(DynamoWireError::validation(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
@@ -63,23 +66,40 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
         .transpose()
         .map_err(DynamoWireError::validation)?;
     subs.check_unused().map_err(DynamoWireError::validation)?;
-    let hash = hash_value(&t, &key_cond)?;
+    let (hash_attr, range_attr) = match &index {
+        Some(i) => (&i.hash, i.range.as_ref()),
+        None => (&t.hash, t.range.as_ref()),
+    };
+    let hash = hash_value(hash_attr, range_attr, &key_cond)?;
     let start = input.exclusive_start_key.as_ref().map(item).transpose()?;
     if let Some(s) = &start {
-        t.check_key(s)?;
+        super::scan::check_start_key(&t, index.as_ref(), s)?;
     }
     let limit = input
         .limit
         .map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-    let page = ctx.store.query(
-        &t,
-        &hash,
-        &key_cond,
-        filter.as_ref(),
-        input.scan_index_forward.unwrap_or(true),
-        limit,
-        start.as_ref(),
-    )?;
+    let forward = input.scan_index_forward.unwrap_or(true);
+    let page = match &index {
+        Some(i) => ctx.store.query_index(
+            &t,
+            i,
+            &hash,
+            &key_cond,
+            filter.as_ref(),
+            forward,
+            limit,
+            start.as_ref(),
+        )?,
+        None => ctx.store.query(
+            &t,
+            &hash,
+            &key_cond,
+            filter.as_ref(),
+            forward,
+            limit,
+            start.as_ref(),
+        )?,
+    };
     Ok(super::scan::page_json(
         page,
         projection.as_deref(),
@@ -89,22 +109,26 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
 
 /// The partition key value of a key condition: `pk = :v`, alone or ANDed with one
 /// condition on the sort key.
-fn hash_value(t: &TableRecord, c: &Cond) -> Result<Av, DynamoWireError> {
+fn hash_value(
+    hash_attr: &KeyAttr,
+    range_attr: Option<&KeyAttr>,
+    c: &Cond,
+) -> Result<Av, DynamoWireError> {
     let mut parts = Vec::new();
     flatten(c, &mut parts)?;
     let is_attr = |o: &Operand, name: &str| matches!(o, Operand::Path(p) if p.len() == 1 && p[0] == PathElem::Key(name.to_owned()));
     let mut hash = None;
     for p in &parts {
         let hash_eq = match p {
-            Cond::Cmp(a, CmpOp::Eq, Operand::Value(v)) if is_attr(a, &t.hash.name) => Some(v),
-            Cond::Cmp(Operand::Value(v), CmpOp::Eq, a) if is_attr(a, &t.hash.name) => Some(v),
+            Cond::Cmp(a, CmpOp::Eq, Operand::Value(v)) if is_attr(a, &hash_attr.name) => Some(v),
+            Cond::Cmp(Operand::Value(v), CmpOp::Eq, a) if is_attr(a, &hash_attr.name) => Some(v),
             _ => None,
         };
         if let Some(v) = hash_eq {
             hash = Some(v.clone());
             continue;
         }
-        let Some(range) = &t.range else {
+        let Some(range) = range_attr else {
             return Err(DynamoWireError::validation(
                 "Query condition missed key schema element",
             ));
@@ -124,10 +148,10 @@ fn hash_value(t: &TableRecord, c: &Cond) -> Result<Av, DynamoWireError> {
     let hash = hash.ok_or_else(|| {
         DynamoWireError::validation(format!(
             "Query condition missed key schema element: {}",
-            t.hash.name
+            hash_attr.name
         ))
     })?;
-    if hash.type_name() != t.hash.ty {
+    if hash.type_name() != hash_attr.ty {
         return Err(DynamoWireError::validation(
             "One or more parameter values were invalid: Condition parameter type does not match schema type",
         ));

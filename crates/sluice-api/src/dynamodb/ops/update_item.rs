@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_store::dynamodb::WriteKind;
-use sluice_store::dynamodb::expr::{self, UpdateAction};
+use sluice_store::dynamodb::expr;
 
 use super::{condition, condition_failed};
 use crate::dynamodb::{Ctx, DynamoWireError, item, returned, substitutions, table};
@@ -40,21 +40,7 @@ pub fn handle(ctx: &Ctx, input: Input) -> Result<Value, DynamoWireError> {
     };
     let cond = condition(input.condition_expression.as_deref(), &mut subs)?;
     subs.check_unused().map_err(DynamoWireError::validation)?;
-    for a in &actions {
-        let path = match a {
-            UpdateAction::Set(p, _)
-            | UpdateAction::Remove(p)
-            | UpdateAction::Add(p, _)
-            | UpdateAction::Delete(p, _) => p,
-        };
-        if let Some(name) = expr::top_name(path)
-            && t.is_key_attribute(name)
-        {
-            return Err(DynamoWireError::validation(format!(
-                "One or more parameter values were invalid: Cannot update attribute {name}. This attribute is part of the key"
-            )));
-        }
-    }
+    super::check_update_keys(&t, &actions)?;
     returned(input.return_values.as_deref(), None, None, &RETURN)?;
     let out = ctx
         .store

@@ -35,13 +35,24 @@ pub fn plan(app: &AppState, req: &CreateRequest) -> Result<EventSourceMapping, L
     let m = validate::plan_create(req, &app.scope, &catalog, uuid, now_ms())?;
     let mapping_arn = app.scope.mapping_arn(&m.uuid);
     let tags = req.tags.as_ref().map(|t| (mapping_arn.as_str(), t));
+    // DynamoDB streams are pinned before the mapping exists: a consumer started at once
+    // would otherwise read rolled-over shards from their start.
+    let dynamodb = matches!(m.source, SourceArn::DynamoDbStream { .. });
+    if dynamodb {
+        pin_latest(app, &m)?;
+    }
     let inserted = app.store.insert_mapping(&m, tags, |existing| {
         existing.source.as_str() == m.source.as_str() && existing.function_arn == m.function_arn
     })?;
     if let Err(existing) = inserted {
+        if dynamodb {
+            app.store.delete_checkpoints(&m.uuid)?;
+        }
         return Err(MappingError::Conflict(existing.conflict_message(&m.function_name)).into());
     }
-    pin_latest(app, &m)?;
+    if !dynamodb {
+        pin_latest(app, &m)?;
+    }
     tracing::info!(mapping_id = %m.uuid, source = %m.source, function = %m.function_arn, "Event source mapping created.");
     Ok(m)
 }
@@ -54,6 +65,7 @@ fn pin_latest(app: &AppState, m: &EventSourceMapping) -> Result<(), LambdaError>
         SourceArn::KinesisStream { stream, .. } | SourceArn::KinesisConsumer { stream, .. } => {
             stream
         }
+        SourceArn::DynamoDbStream { .. } => return pin_latest_dynamodb(app, m),
         _ => return Ok(()),
     };
     let latest = m
@@ -82,6 +94,44 @@ fn pin_latest(app: &AppState, m: &EventSourceMapping) -> Result<(), LambdaError>
         };
         checkpoints.push((shard.id(), c));
     }
+    let refs: Vec<(&str, Checkpoint)> = checkpoints
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.clone()))
+        .collect();
+    app.store.put_checkpoints(&m.uuid, &refs)?;
+    Ok(())
+}
+
+/// [`pin_latest`] for a DynamoDB stream: shards closed by rollover are done, the open one
+/// starts after the last record written so far.
+fn pin_latest_dynamodb(app: &AppState, m: &EventSourceMapping) -> Result<(), LambdaError> {
+    let latest = m
+        .settings
+        .stream
+        .as_ref()
+        .is_some_and(|s| s.starting_position == StartingPosition::Latest);
+    if !latest {
+        return Ok(());
+    }
+    let (Ok(stream), Ok(next)) = (
+        app.dynamodb.stream(m.source.as_str()),
+        app.dynamodb.next_counter(),
+    ) else {
+        return Ok(());
+    };
+    let tip = sluice_store::dynamodb::stream::sequence_number(next.saturating_sub(1));
+    let checkpoints: Vec<(String, Checkpoint)> = stream
+        .shards()
+        .into_iter()
+        .map(|s| {
+            let c = if s.is_open() {
+                Checkpoint::After(tip.clone())
+            } else {
+                Checkpoint::ShardEnd
+            };
+            (s.shard_id, c)
+        })
+        .collect();
     let refs: Vec<(&str, Checkpoint)> = checkpoints
         .iter()
         .map(|(id, c)| (id.as_str(), c.clone()))
