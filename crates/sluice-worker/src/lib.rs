@@ -26,6 +26,8 @@ pub mod queue;
 pub mod shutdown;
 pub mod sns;
 pub mod stream;
+#[cfg(test)]
+mod test_support;
 
 pub use coordinator::Coordinator;
 pub use invoke::FunctionInvoker;

@@ -8,9 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicUsize;
 
 use sluice_core::arn::SourceArn;
-use sluice_core::function::{
-    FunctionCode, FunctionOrigin, FunctionRecord, InvokeFuture, InvokeRequest,
-};
+use sluice_core::function::{InvokeFuture, InvokeRequest};
 use sluice_core::mapping::{MappingSettings, MappingState};
 use sluice_store::DataDir;
 use tokio::sync::Semaphore;
@@ -83,23 +81,7 @@ async fn env(messages: usize) -> Env {
     let dir = DataDir::open(&tmp.path().join("data")).unwrap();
     let store = MetaStore::open(&dir).unwrap();
     store
-        .put_function(&FunctionRecord {
-            name: "f".into(),
-            code: FunctionCode::Url {
-                url: "http://127.0.0.1:9/".into(),
-            },
-            origin: FunctionOrigin::Config,
-            runtime: None,
-            handler: None,
-            role: FunctionRecord::default_role("000000000000"),
-            description: String::new(),
-            timeout: FunctionRecord::DEFAULT_TIMEOUT,
-            memory_size: FunctionRecord::DEFAULT_MEMORY,
-            environment: BTreeMap::new(),
-            last_modified: String::new(),
-            revision_id: String::new(),
-            version: None,
-        })
+        .put_function(&crate::test_support::url_function("f"))
         .unwrap();
     // The store's clock follows Tokio's paused clock, so long polls and visibility
     // timeouts run on the test's time.

@@ -10,9 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use sluice_core::function::{
-    FunctionCode, FunctionOrigin, FunctionRecord, InvokeError, InvokeFuture,
-};
+use sluice_core::function::{InvokeError, InvokeFuture};
 use sluice_store::DataDir;
 use sluice_store::sns::PublishInput;
 use sluice_store::sqs::SqsStore;
@@ -182,23 +180,7 @@ async fn http_deliveries_retry_then_go_to_the_dead_letter_queue() {
 async fn lambda_deliveries_retry_function_errors_twice() {
     let e = env();
     e.store
-        .put_function(&FunctionRecord {
-            name: "f".into(),
-            code: FunctionCode::Url {
-                url: "http://127.0.0.1:9/".into(),
-            },
-            origin: FunctionOrigin::Config,
-            runtime: None,
-            handler: None,
-            role: FunctionRecord::default_role("000000000000"),
-            description: String::new(),
-            timeout: FunctionRecord::DEFAULT_TIMEOUT,
-            memory_size: FunctionRecord::DEFAULT_MEMORY,
-            environment: BTreeMap::new(),
-            last_modified: String::new(),
-            revision_id: String::new(),
-            version: None,
-        })
+        .put_function(&crate::test_support::url_function("f"))
         .unwrap();
     let topic = e
         .sns
