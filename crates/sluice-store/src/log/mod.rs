@@ -384,7 +384,13 @@ impl ShardLog {
                 shared: self.shared.clone(),
                 armed: true,
             };
-            tokio::task::spawn_blocking(move || write::flush_loop(guard));
+            if self.shared.opts.fsync {
+                tokio::task::spawn_blocking(move || write::flush_loop(guard));
+            } else {
+                // Without fdatasync a flush is a copy into the page cache: it runs here,
+                // without a hop to the blocking pool and back.
+                write::flush_loop(guard);
+            }
         }
         match rx.await {
             Ok(result) => result,

@@ -127,6 +127,12 @@ pub struct ReceivedMessage {
 /// Characters a message body (and a string attribute) may hold:
 /// `#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF`.
 pub fn valid_characters(s: &str) -> bool {
+    // Plain ASCII (most bodies) is checked a byte at a time.
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .all(|b| b >= 0x20 || b == b'\t' || b == b'\n' || b == b'\r');
+    }
     s.chars().all(|c| {
         matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
     })

@@ -170,6 +170,9 @@ impl Default for SqsOptions {
     }
 }
 
+/// Receives of at most this many messages read their bodies on the calling task.
+const INLINE_READS: usize = 10;
+
 /// The answer of GetQueueAttributes' dynamic part plus the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueView {
@@ -880,6 +883,11 @@ impl SqsStore {
             return Ok(Vec::new());
         };
         self.inner.journal.wait(last).await?;
+        // At most a few bodies, just written or recently read: page-cache reads, done here
+        // rather than with a hop to the blocking pool. Larger receives go there.
+        if picks.len() <= INLINE_READS {
+            return Ok(self.read_received(h, fifo, &picks)?);
+        }
         let store = self.clone();
         let handle = h.clone();
         let read = tokio::task::spawn_blocking(move || store.read_received(&handle, fifo, &picks));
