@@ -157,7 +157,8 @@ impl SqsClient {
             .header("x-amz-date", &amz_date)
             .header(
                 "authorization",
-                dummy_authorization(&amz_date, &self.region),
+                // The credential scope names the service (moto routes by it).
+                dummy_authorization(&amz_date, &self.region).replace("/kinesis/", "/sqs/"),
             )
             .body(body.to_string())
             .send()
