@@ -302,3 +302,38 @@ def test_raw_query_client_gets_aws_xml(endpoint, make_topic):
     status, root = call({"Action": "Publish"})
     assert status == 400
     assert root.find("Error/Code").text == "InvalidParameter"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "CreateTopic", "DeleteTopic", "ListTopics", "GetTopicAttributes", "SetTopicAttributes",
+        "Subscribe", "ConfirmSubscription", "Unsubscribe", "ListSubscriptions",
+        "ListSubscriptionsByTopic", "GetSubscriptionAttributes", "SetSubscriptionAttributes",
+        "Publish", "PublishBatch", "TagResource", "UntagResource", "ListTagsForResource",
+    ],
+)
+def test_malformed_input_is_a_client_error_never_a_500(endpoint, make_topic, action):
+    arn = make_topic()
+    odd = ["", "arn:", "arn:aws:sns:::", arn + ":x:y:z", "x" * 3000, "\u00e9\u0000", "-1", "99999999999999999999"]
+    keys = [
+        "Name", "TopicArn", "TargetArn", "AttributeName", "AttributeValue", "Protocol", "Endpoint", "Token",
+        "SubscriptionArn", "Message", "Subject", "MessageStructure", "MessageGroupId", "MessageDeduplicationId",
+        "ResourceArn", "NextToken", "Attributes.entry.1.key", "Attributes.entry.1.value", "Tags.member.1.Key",
+        "TagKeys.member.1", "MessageAttributes.entry.1.Name", "MessageAttributes.entry.1.Value.DataType",
+        "MessageAttributes.entry.1.Value.BinaryValue", "PublishBatchRequestEntries.member.1.Id",
+        "PublishBatchRequestEntries.member.1.Message", "PublishBatchRequestEntries.member.x.Id",
+    ]
+    for i, value in enumerate(odd):
+        params = {"Action": action, "Version": "2010-03-31"}
+        for j, k in enumerate(keys):
+            if (i + j) % 3 == 0:
+                params[k] = value
+        data = urllib.parse.urlencode(params).encode()
+        req = urllib.request.Request(endpoint + "/", data=data, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                status = resp.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        assert status < 500, (action, params, status)
