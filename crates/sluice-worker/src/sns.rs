@@ -2,8 +2,9 @@
 //!
 //! Each delivery stays in the SNS store until it is made or given up, so a crash or a stop
 //! only delays it (at least once). Retries follow AWS:
-//! - `http(s)`: the subscription's DeliveryPolicy `healthyRetryPolicy` (`numRetries`,
-//!   `minDelayTarget`, `maxDelayTarget`, linear), by default 3 retries 20 s apart; a 2xx
+//! - `http(s)`: the subscription's DeliveryPolicy `healthyRetryPolicy` (else the topic's
+//!   `http.defaultHealthyRetryPolicy`; `numRetries`, `minDelayTarget`, `maxDelayTarget`,
+//!   linear), by default 3 retries 20 s apart; a 2xx
 //!   answer is success. What is still undelivered goes to the subscription's dead-letter
 //!   queue (RedrivePolicy) or is dropped with a warning.
 //! - `lambda`: SNS invokes asynchronously; a function error is retried twice (1 and 2
@@ -159,14 +160,23 @@ impl SnsDeliverer {
         let Ok(sub) = self.sns.subscription(subscription_arn) else {
             return default;
         };
-        let Some(policy) = sub
-            .attributes
-            .get("DeliveryPolicy")
-            .and_then(|p| serde_json::from_str::<Value>(p).ok())
-        else {
-            return default;
+        let parse = |p: Option<&String>| p.and_then(|p| serde_json::from_str::<Value>(p).ok());
+        // The subscription's own policy, else the topic's default for HTTP endpoints.
+        let topic_policy = self
+            .sns
+            .topic(&sub.topic_arn)
+            .ok()
+            .and_then(|t| parse(t.record.attributes.get("DeliveryPolicy")))
+            .map(|p| p["http"]["defaultHealthyRetryPolicy"].clone())
+            .filter(|r| r.is_object());
+        let retry = match parse(sub.attributes.get("DeliveryPolicy"))
+            .map(|p| p["healthyRetryPolicy"].clone())
+            .filter(|r| r.is_object())
+            .or(topic_policy)
+        {
+            Some(r) => r,
+            None => return default,
         };
-        let retry = &policy["healthyRetryPolicy"];
         let n = retry["numRetries"].as_u64().unwrap_or(3).min(100);
         let min = retry["minDelayTarget"].as_u64().unwrap_or(20);
         let max = retry["maxDelayTarget"].as_u64().unwrap_or(min).max(min);

@@ -1136,6 +1136,11 @@ fn check_topic_attribute(
             "AttributeName".to_owned()
         }));
     }
+    if matches!(name, "ArchivePolicy" | "DataProtectionPolicy") {
+        return Err(invalid(format!(
+            "Attributes Reason: {name} is not supported by Sluice (message archiving and data protection are not implemented)"
+        )));
+    }
     let json_valued = matches!(
         name,
         "Policy" | "DeliveryPolicy" | "ArchivePolicy" | "DataProtectionPolicy"

@@ -134,6 +134,16 @@ async fn create_topic_is_idempotent_and_checks_names() {
         "Invalid parameter: Attributes Reason: Topic already exists with different attributes"
     );
     assert_eq!(env.sns.list_topics().len(), 2);
+    // Features Sluice does not implement are refused, not accepted and ignored.
+    let e = env
+        .sns
+        .create_topic(
+            "archive",
+            &attrs(&[("ArchivePolicy", "{}")]),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+    assert!(invalid_text(e).contains("ArchivePolicy is not supported"));
 }
 
 #[tokio::test]

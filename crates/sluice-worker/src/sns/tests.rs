@@ -230,3 +230,51 @@ async fn lambda_deliveries_retry_function_errors_twice() {
     signal.fire();
     task.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_delivery_policy_sets_the_http_retries() {
+    let e = env();
+    let (url, mut hits) = endpoint(usize::MAX).await;
+    e.sqs
+        .create_queue("dlq", &BTreeMap::new(), BTreeMap::new())
+        .unwrap();
+    let policy = r#"{"http":{"defaultHealthyRetryPolicy":{"numRetries":1,"minDelayTarget":0,"maxDelayTarget":0}}}"#;
+    let topic = e
+        .sns
+        .create_topic("t", &attrs(&[("DeliveryPolicy", policy)]), &BTreeMap::new())
+        .unwrap();
+    let sub = e
+        .sns
+        .subscribe(
+            &topic.arn,
+            "http",
+            Some(&url),
+            &attrs(&[(
+                "RedrivePolicy",
+                r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq"}"#,
+            )]),
+        )
+        .unwrap();
+    e.sns.confirm(&topic.arn, &sub.token).unwrap();
+    let (signal, shutdown) = ShutdownSignal::new();
+    let task = tokio::spawn(
+        SnsDeliverer::new(e.sns.clone(), e.store.clone(), no_invoker())
+            .with_policy(fast())
+            .run(shutdown),
+    );
+    e.sns
+        .publish(&topic.arn, PublishInput::new("once more"))
+        .await
+        .unwrap();
+    let mut watch = e.sqs.subscribe("dlq").unwrap();
+    while e.sqs.visible("dlq") == 0 {
+        watch.available().await;
+    }
+    let mut notifications = 0;
+    while let Ok((kind, _)) = hits.try_recv() {
+        notifications += usize::from(kind == "Notification");
+    }
+    assert_eq!(notifications, 2, "one attempt and the policy's one retry");
+    signal.fire();
+    task.await.unwrap();
+}
