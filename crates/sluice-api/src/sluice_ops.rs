@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/_sluice/sources", get(sources))
         .route("/_sluice/functions/{name}/code", get(function_code))
         .route("/_sluice/outbox", get(outbox))
+        .route("/_sluice/quiescent", get(quiescent))
 }
 
 /// 200 once the server serves: the listener is bound and the store is open before the
@@ -61,6 +62,75 @@ async fn outbox(
     let store = app.store.clone();
     let records = blocking(move || store.outbox(&destination)).await??;
     Ok(axum::Json(serde_json::json!({ "Records": records })).into_response())
+}
+
+/// Longest `GET /_sluice/quiescent` wait.
+const MAX_QUIESCENT_WAIT_MS: u64 = 300_000;
+
+/// `GET /_sluice/quiescent[?timeout_ms=N]`: answers once everything written so far has been
+/// processed — every enabled mapping caught up with nothing in hand (stream consumers at the
+/// end of their shards, queues empty, none in flight after a failure), no mapping in a
+/// transitional state, no asynchronous invocation running, no SNS delivery pending — or
+/// when `timeout_ms` (default 10,000) has passed. 200 `{"Quiescent": true}`, or
+/// `{"Quiescent": false, "Busy": [...]}` naming what is still working. For tests that must
+/// not sleep: write, then wait here, then assert.
+async fn quiescent(
+    State(app): State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, LambdaError> {
+    let timeout = match form_pairs(query.as_deref().unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "timeout_ms")
+    {
+        None => 10_000,
+        Some((_, v)) => match v.parse::<u64>() {
+            Ok(ms) if ms <= MAX_QUIESCENT_WAIT_MS => ms,
+            _ => {
+                return Err(LambdaError::new(
+                    crate::protocol::rest_json::LambdaCode::InvalidParameterValue,
+                    format!(
+                        "timeout_ms must be a whole number of milliseconds from 0 to {MAX_QUIESCENT_WAIT_MS}."
+                    ),
+                ));
+            }
+        },
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(timeout);
+    loop {
+        let probe = app.clone();
+        let busy = blocking(move || busy_units(&probe)).await??;
+        if busy.is_empty() {
+            return Ok(axum::Json(serde_json::json!({"Quiescent": true})).into_response());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(
+                axum::Json(serde_json::json!({"Quiescent": false, "Busy": busy})).into_response(),
+            );
+        }
+        // Only while a client waits here.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// What is still working, by name; empty when everything is idle.
+fn busy_units(app: &AppState) -> Result<Vec<String>, LambdaError> {
+    use sluice_core::mapping::MappingState;
+    let mut busy = Vec::new();
+    for m in app.store.list_mappings()? {
+        if !matches!(m.state, MappingState::Enabled | MappingState::Disabled) {
+            busy.push(format!("mapping {} is {:?}", m.uuid, m.state));
+        }
+    }
+    busy.extend(app.activity.busy());
+    let running = app.in_flight.running();
+    if running > 0 {
+        busy.push(format!("{running} asynchronous invocation(s) running"));
+    }
+    let pending = app.sns.pending_deliveries();
+    if pending > 0 {
+        busy.push(format!("{pending} SNS delivery(ies) pending"));
+    }
+    Ok(busy)
 }
 
 /// The zip of an API-deployed function (GetFunction's `Code.Location`), of a published

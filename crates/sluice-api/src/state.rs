@@ -18,6 +18,8 @@ pub struct AppState {
     pub kinesis: KinesisStore,
     /// The embedded SQS (queues, messages).
     pub sqs: SqsStore,
+    /// Where the engine reports busy / idle (`GET /_sluice/quiescent`).
+    pub activity: sluice_core::activity::Activity,
     /// The embedded SNS (topics, subscriptions).
     pub sns: sluice_store::sns::SnsStore,
     /// The embedded DynamoDB (tables, items, streams).
@@ -89,6 +91,11 @@ impl InFlight {
     /// Becomes `true` when shutdown begins.
     pub fn closing(&self) -> watch::Receiver<bool> {
         self.inner.closing.subscribe()
+    }
+
+    /// Background tasks running now.
+    pub fn running(&self) -> usize {
+        self.inner.running.load(Ordering::SeqCst)
     }
 
     /// Resolves once no background task is running.

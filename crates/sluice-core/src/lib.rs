@@ -15,6 +15,7 @@
 //!   resharding), sequence numbers, shard iterators.
 //! - [`stream`]: stream engine decisions: batches, events, responses, retries, checkpoints.
 
+pub mod activity;
 pub mod arn;
 pub mod constraint;
 pub mod consumer;

@@ -124,6 +124,13 @@ pub trait ShardReader: Send + Sync {
     /// Resolves when records past `cursor` may exist (an append notification, never a poll
     /// loop for embedded sources).
     fn wait<'a>(&'a self, cursor: &'a Cursor) -> BoxFuture<'a, ()>;
+    /// Whether nothing is readable past `cursor` now and more may still come (the shard is
+    /// open), answered from memory without waiting. Sources that cannot tell answer false
+    /// (their consumers then never count as idle).
+    fn caught_up(&self, cursor: &Cursor) -> bool {
+        let _ = cursor;
+        false
+    }
 }
 
 /// Sends on-failure records (an SQS queue or SNS topic ARN, and the record JSON).

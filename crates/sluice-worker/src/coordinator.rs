@@ -16,6 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use sluice_core::activity::Activity;
 use sluice_core::arn::SourceArn;
 use sluice_core::function::Invoker;
 use sluice_core::mapping::{EventSourceMapping, MappingState, Settled};
@@ -49,6 +50,8 @@ pub struct Coordinator {
     /// The embedded DynamoDB, whose table streams DynamoDB mappings read.
     dynamodb: Option<DynamoStore>,
     sqs: Option<SqsStore>,
+    /// Where runners, consumers and pollers report busy / idle.
+    activity: Activity,
 }
 
 /// A running mapping: its settings channel and how to stop it.
@@ -75,7 +78,14 @@ impl Coordinator {
             leases: Arc::new(LocalLeases::default()),
             dynamodb: None,
             sqs: None,
+            activity: Activity::new(),
         }
+    }
+
+    /// Reports busy / idle to `activity` (shared with the API's `/_sluice/quiescent`).
+    pub fn with_activity(mut self, activity: Activity) -> Self {
+        self.activity = activity;
+        self
     }
 
     /// Runs DynamoDB stream mappings on the embedded DynamoDB's streams.
@@ -236,10 +246,16 @@ impl Coordinator {
                     sqs,
                     invoker: self.invoker.clone(),
                     region: self.region.clone(),
+                    activity: self.activity.clone(),
                 };
                 let (tx, rx) = watch::channel(m.clone());
                 let (stop, shutdown) = ShutdownSignal::new();
-                let task = tokio::spawn(run_queue_mapping(deps, rx, arn.clone(), shutdown));
+                // Busy from now until the pollers run and report for themselves.
+                let starting = self.activity.register(format!("mapping {}", m.uuid));
+                let queue_arn = arn.clone();
+                let task = tokio::spawn(async move {
+                    run_queue_mapping(deps, rx, queue_arn, shutdown, Some(starting)).await;
+                });
                 tracing::info!(mapping_id = %m.uuid, "Queue pollers started.");
                 return Some(Running {
                     mapping: tx,
@@ -281,7 +297,9 @@ impl Coordinator {
                 invoker: self.invoker.clone(),
                 destination: self.destination.clone(),
                 reader,
+                activity: self.activity.clone(),
             },
+            token: self.activity.register(format!("mapping {}", m.uuid)),
             directory,
             mapping: rx,
             context: RecordContext {

@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
+use sluice_core::activity::{Activity, ActivityToken};
 use sluice_core::filter::FilterSet;
 use sluice_core::function::{Invocation, InvokeRequest, Invoker};
 use sluice_core::mapping::EventSourceMapping;
@@ -59,6 +60,8 @@ pub struct QueuePollerDeps {
     pub sqs: SqsStore,
     pub invoker: Arc<dyn Invoker>,
     pub region: String,
+    /// Where pollers report busy / idle.
+    pub activity: Activity,
 }
 
 /// The mapping's concurrency ceiling: MaximumConcurrency, or 1,000.
@@ -98,23 +101,28 @@ pub async fn run_queue_mapping(
     mapping: watch::Receiver<EventSourceMapping>,
     queue_arn: String,
     shutdown: Shutdown,
+    starting: Option<ActivityToken>,
 ) {
     let mut stop = shutdown.clone();
     let scale = Arc::new(Scale::default());
     let mut pollers = tokio::task::JoinSet::new();
     let spawn = |pollers: &mut tokio::task::JoinSet<()>| {
         scale.active.fetch_add(1, Ordering::SeqCst);
+        let uuid = mapping.borrow().uuid.clone();
         let poller = Poller {
             deps: deps.clone(),
             mapping: mapping.clone(),
             queue_arn: queue_arn.clone(),
             scale: scale.clone(),
+            token: deps.activity.register(format!("mapping {uuid} poller")),
         };
         pollers.spawn(poller.run(shutdown.clone()));
     };
     for _ in 0..floor(&mapping.borrow()) {
         spawn(&mut pollers);
     }
+    // The pollers report for themselves from here.
+    drop(starting);
     loop {
         tokio::select! {
             () = scale.more.notified() => {
@@ -145,6 +153,8 @@ struct Poller {
     mapping: watch::Receiver<EventSourceMapping>,
     queue_arn: String,
     scale: Arc<Scale>,
+    /// Idle while long-polling an empty queue; busy with a batch in hand.
+    token: ActivityToken,
 }
 
 impl Poller {
@@ -152,10 +162,15 @@ impl Poller {
         let mut failures = 0u32;
         while !shutdown.is_fired() {
             let m = self.mapping.borrow().clone();
+            // Waiting for messages: idle while the queue holds none at all (one visible, in
+            // flight after a failure, or delayed means work still to come).
+            let (sqs, arn) = (self.deps.sqs.clone(), self.queue_arn.clone());
+            self.token.idle(move || sqs.is_empty(&arn));
             let batch = tokio::select! {
                 b = self.gather(&m) => b,
                 () = shutdown.recv() => return,
             };
+            self.token.busy();
             let messages = match batch {
                 Ok(messages) => messages,
                 Err(e) => {

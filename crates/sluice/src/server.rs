@@ -121,11 +121,13 @@ impl Server {
         // The embedded DynamoDB keeps its tables in the metadata database.
         let dynamodb =
             sluice_store::dynamodb::DynamoStore::open(&store, &opts.region, &opts.account_id)?;
+        let activity = sluice_core::activity::Activity::new();
         let app = AppState {
             store: store.clone(),
             kinesis: kinesis.clone(),
             sqs: sqs.clone(),
             sns: sns.clone(),
+            activity: activity.clone(),
             dynamodb: dynamodb.clone(),
             data_dir: dir,
             scope,
@@ -158,6 +160,7 @@ impl Server {
             )
             .with_dynamodb(dynamodb.clone())
             .with_sqs(sqs.clone())
+            .with_activity(activity)
             .run(shutdown.clone()),
         );
         let retention = tokio::spawn(trim_periodically(kinesis, shutdown.clone()));

@@ -13,7 +13,7 @@ use aws_sdk_lambda::types::EventSourcePosition;
 
 use crate::harness::*;
 
-fn ddb(endpoint: &str) -> aws_sdk_dynamodb::Client {
+pub(crate) fn ddb(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let conf = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))

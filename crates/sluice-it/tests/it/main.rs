@@ -10,6 +10,7 @@ mod harness;
 mod kinesis;
 mod lambda_esm;
 mod lambda_functions;
+mod quiescent;
 mod sns;
 mod sqs;
 mod sqs_mapping;

@@ -240,6 +240,8 @@ struct State {
     dedup: HashMap<(String, String), Dedup>,
     next_delivery: u64,
     ready: VecDeque<PendingDelivery>,
+    /// Deliveries written and not finished (ready or being made).
+    outstanding: std::collections::HashSet<u64>,
     last_sequence: u128,
 }
 
@@ -350,6 +352,7 @@ impl SnsStore {
             .map(|d| d.id + 1)
             .max()
             .unwrap_or(0);
+        state.outstanding = loaded.deliveries.iter().map(|d| d.id).collect();
         state.ready.extend(loaded.deliveries);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -662,6 +665,7 @@ impl SnsStore {
             },
         );
         let queued = !deliveries.is_empty();
+        st.outstanding.extend(deliveries.iter().map(|d| d.id));
         st.ready.extend(deliveries);
         drop(st);
         if queued {
@@ -1030,7 +1034,11 @@ impl SnsStore {
                 source: std::io::Error::other(e.to_string()),
             })
         })??;
-        self.lock().ready.extend(pending);
+        {
+            let mut st = self.lock();
+            st.outstanding.extend(pending.iter().map(|d| d.id));
+            st.ready.extend(pending);
+        }
         self.inner.ready.notify_one();
         Ok(())
     }
@@ -1050,7 +1058,14 @@ impl SnsStore {
         self.inner.db.apply(&Change {
             delete_deliveries: &[id],
             ..Change::default()
-        })
+        })?;
+        self.lock().outstanding.remove(&id);
+        Ok(())
+    }
+
+    /// Deliveries to `lambda` / `http(s)` subscribers not made yet (ready or in progress).
+    pub fn pending_deliveries(&self) -> usize {
+        self.lock().outstanding.len()
     }
 
     /// Sends a delivery that could not be made to its subscription's dead-letter queue

@@ -414,6 +414,13 @@ impl SqsStore {
     }
 
     /// Whether a queue of this name exists.
+    /// Whether a queue (by name or ARN) holds no message at all: none visible, in flight or
+    /// delayed. A missing queue holds none.
+    pub fn is_empty(&self, queue: &str) -> bool {
+        self.handle(queue)
+            .map_or(true, |h| h.lock().counts() == (0, 0, 0))
+    }
+
     /// Messages visible now (a queue's backlog), by name or ARN; 0 for a missing queue.
     pub fn visible(&self, queue: &str) -> usize {
         self.handle(queue).map_or(0, |h| h.lock().counts().0)

@@ -131,6 +131,7 @@ impl Env {
             sqs: self.sqs.clone(),
             invoker: self.held.clone(),
             region: "us-east-1".into(),
+            activity: sluice_core::activity::Activity::new(),
         };
         let (tx, rx) = watch::channel(m);
         let (signal, shutdown) = ShutdownSignal::new();
@@ -139,6 +140,7 @@ impl Env {
             rx,
             "arn:aws:sqs:us-east-1:000000000000:jobs".into(),
             shutdown,
+            None,
         ));
         (signal, tx, task)
     }

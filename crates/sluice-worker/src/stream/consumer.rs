@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sluice_core::activity::ActivityToken;
 use sluice_core::consumer::{ConsumerEvent, ConsumerState};
 use sluice_core::filter::FilterSet;
 use sluice_core::function::{Invocation, InvokeError, InvokeRequest};
@@ -57,6 +58,8 @@ pub struct ShardConsumer {
     pub last_result: LastResult,
     /// The consumer's shutdown, for the pauses inside a batch (set when `run` starts).
     pub stop: Option<Shutdown>,
+    /// Busy from the start; idle only while caught up with nothing in hand.
+    pub token: ActivityToken,
 }
 
 /// A record waiting in the batcher: its tracker ordinal and the record.
@@ -299,7 +302,13 @@ impl ShardConsumer {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            if batcher.is_empty() && window.is_none() {
+                // Caught up with nothing in hand: idle while nothing lies past the cursor.
+                let (reader, at) = (self.deps.reader.clone(), cursor.clone());
+                self.token.idle(move || reader.caught_up(&at));
+            }
             self.wait(&cursor, deadline, &mut shutdown).await;
+            self.token.busy();
         }
     }
 

@@ -261,4 +261,18 @@ impl ShardReader for EmbeddedDynamoStream {
             }
         })
     }
+
+    fn caught_up(&self, cursor: &Cursor) -> bool {
+        let Ok(from) = counter_of(cursor) else {
+            return false;
+        };
+        let Ok(meta) = self.store.stream(&self.arn) else {
+            return false;
+        };
+        let open = meta.shard(&cursor.shard_id).is_some_and(|s| s.is_open());
+        open && self
+            .store
+            .read_records(&self.arn, from, 1)
+            .is_ok_and(|r| r.is_empty())
+    }
 }

@@ -238,6 +238,20 @@ impl ShardReader for EmbeddedKinesis {
             }
         })
     }
+
+    fn caught_up(&self, cursor: &Cursor) -> bool {
+        let Ok(meta) = self.meta() else {
+            return false;
+        };
+        let (Ok(ordinal), Ok(index)) = (ordinal(&cursor.shard_id), index_of(cursor)) else {
+            return false;
+        };
+        let open = meta.layout.get(ordinal).is_some_and(|s| !s.closed);
+        open && self
+            .kinesis
+            .shard_log(&meta, ordinal)
+            .is_ok_and(|log| log.end() <= index)
+    }
 }
 
 /// What FilterCriteria match a Kinesis record against: the record, with `data` decoded and

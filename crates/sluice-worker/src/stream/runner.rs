@@ -4,6 +4,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sluice_core::activity::{Activity, ActivityToken};
 use sluice_core::function::Invoker;
 use sluice_core::mapping::EventSourceMapping;
 use sluice_core::source::{
@@ -26,6 +29,8 @@ pub struct RunnerDeps {
     pub invoker: Arc<dyn Invoker>,
     pub destination: Arc<dyn FailureDestination>,
     pub reader: Arc<dyn ShardReader>,
+    /// Where consumers report busy / idle (`GET /_sluice/quiescent`).
+    pub activity: Activity,
 }
 
 /// A mapping's consumers.
@@ -35,6 +40,9 @@ pub struct Runner {
     pub mapping: watch::Receiver<EventSourceMapping>,
     pub context: RecordContext,
     pub source: StreamSource,
+    /// The runner's own unit, registered before it was spawned (busy until it has started
+    /// every consumer it can).
+    pub token: ActivityToken,
 }
 
 impl Runner {
@@ -48,7 +56,11 @@ impl Runner {
         let last_result: LastResult = Arc::new(std::sync::Mutex::new(
             self.mapping.borrow().last_processing_result.clone(),
         ));
+        // Consumers that ended and that this loop has not seen yet: their children may be
+        // waiting to start, so the runner is busy until it looks.
+        let unseen_exits = Arc::new(AtomicUsize::new(0));
         loop {
+            self.token.busy();
             match self.directory.shards().await {
                 Ok(shards) => {
                     let store = self.deps.store.clone();
@@ -86,10 +98,19 @@ impl Runner {
                             source: self.source,
                             last_result: last_result.clone(),
                             stop: None,
+                            token: self
+                                .deps
+                                .activity
+                                .register(format!("mapping {uuid} shard {}", shard.shard_id)),
                         };
                         let id = shard.shard_id.clone();
                         let sd = consumer_shutdown.clone();
-                        consumers.spawn(async move { (id, consumer.run(sd).await) });
+                        let exits = unseen_exits.clone();
+                        consumers.spawn(async move {
+                            let exit = consumer.run(sd).await;
+                            exits.fetch_add(1, Ordering::SeqCst);
+                            (id, exit)
+                        });
                         tracing::debug!(mapping_id = %uuid, shard_id = %shard.shard_id, "Consumer started.");
                     }
                 }
@@ -97,9 +118,14 @@ impl Runner {
                     tracing::warn!(mapping_id = %uuid, error = %e, "Cannot list shards; waiting for a change.");
                 }
             }
+            let exits = unseen_exits.clone();
+            self.token.idle(move || exits.load(Ordering::SeqCst) == 0);
             tokio::select! {
                 () = self.directory.changed() => {}
                 Some(joined) = consumers.join_next() => {
+                    let _ = unseen_exits.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                        Some(n.saturating_sub(1))
+                    });
                     if let Ok((id, exit)) = joined {
                         running.remove(&id);
                         self.deps.leases.release(&uuid, &id, &owner).await;
