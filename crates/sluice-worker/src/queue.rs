@@ -106,9 +106,11 @@ pub async fn run_queue_mapping(
     let mut stop = shutdown.clone();
     let scale = Arc::new(Scale::default());
     let mut pollers = tokio::task::JoinSet::new();
+    // Read once: a watch borrow must never be held while taking another (a waiting writer
+    // would block the second and deadlock).
+    let uuid = mapping.borrow().uuid.clone();
     let spawn = |pollers: &mut tokio::task::JoinSet<()>| {
         scale.active.fetch_add(1, Ordering::SeqCst);
-        let uuid = mapping.borrow().uuid.clone();
         let poller = Poller {
             deps: deps.clone(),
             mapping: mapping.clone(),
@@ -118,7 +120,8 @@ pub async fn run_queue_mapping(
         };
         pollers.spawn(poller.run(shutdown.clone()));
     };
-    for _ in 0..floor(&mapping.borrow()) {
+    let start_with = floor(&mapping.borrow());
+    for _ in 0..start_with {
         spawn(&mut pollers);
     }
     // The pollers report for themselves from here.
