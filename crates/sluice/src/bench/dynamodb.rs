@@ -51,7 +51,8 @@ use super::esm::{
 };
 use super::kinesis_wire::{dummy_authorization, parse_error_body};
 use super::report::{
-    Report, RunInfo, mean, ms, now_amz_date, now_iso8601_utc, percentile_nearest_rank, sort_samples,
+    Report, RunInfo, interruptible, label_suffix, mean, ms, now_amz_date, now_iso8601_utc,
+    percentile_nearest_rank, sort_samples,
 };
 
 /// Poll step while waiting for a table or a mapping.
@@ -246,12 +247,8 @@ pub async fn run(args: &DynamoArgs) -> anyhow::Result<()> {
     };
     tracing::info!(endpoint = %args.endpoint, table = %names.latency_table,
         function = %args.function, port = args.function_port, "Benchmarking DynamoDB stream mappings.");
-    let interrupted = tokio::select! {
-        () = phases(&ctx, &mut report) => false,
-        _ = tokio::signal::ctrl_c() => true,
-    };
-    if interrupted {
-        report.error("interrupted", "SIGINT (Ctrl-C) during the run");
+    if interruptible(phases(&ctx, &mut report)).await {
+        report.interrupted();
     }
     cleanup(&ctx, &mut report).await;
     drop(server);
@@ -267,10 +264,7 @@ pub async fn run(args: &DynamoArgs) -> anyhow::Result<()> {
     };
     let heading = format!(
         "# sluice bench dynamodb{} endpoint={} items={} size={} batch_size={} concurrency={} latency_samples={} function={}\n",
-        args.label
-            .as_deref()
-            .map(|l| format!(" label={l}"))
-            .unwrap_or_default(),
+        label_suffix(args.label.as_deref()),
         args.endpoint,
         args.items,
         args.size,

@@ -101,8 +101,8 @@ use super::kinesis_wire::{
     CallError, JsonString, KinesisClient, PutRecordIn, PutRecordsBody, parse_error_body,
 };
 use super::report::{
-    Report, RunInfo, mean, ms, now_iso8601_utc, percentile_nearest_rank, process_cpu_seconds,
-    sort_samples,
+    Report, RunInfo, interruptible, label_suffix, mean, ms, now_iso8601_utc,
+    percentile_nearest_rank, process_cpu_seconds, sort_samples,
 };
 
 /// Bytes of the record header; a multiple of 3, so its base64 has no padding.
@@ -813,12 +813,8 @@ pub async fn run(args: &EsmArgs) -> anyhow::Result<()> {
     tracing::info!(endpoint = %args.endpoint, stream = %names.latency_stream,
         function = %args.function, port = args.function_port, "Benchmarking event source mappings.");
 
-    let interrupted = tokio::select! {
-        () = phases(&ctx, &mut report) => false,
-        _ = tokio::signal::ctrl_c() => true,
-    };
-    if interrupted {
-        report.error("interrupted", "SIGINT (Ctrl-C) during the run");
+    if interruptible(phases(&ctx, &mut report)).await {
+        report.interrupted();
     }
     cleanup(&ctx, &mut report).await;
     drop(server);
@@ -835,10 +831,7 @@ pub async fn run(args: &EsmArgs) -> anyhow::Result<()> {
     };
     let heading = format!(
         "# sluice bench esm{} endpoint={} records={} size={} shards={} batch_size={} concurrency={} latency_samples={} function={}\n",
-        args.label
-            .as_deref()
-            .map(|l| format!(" label={l}"))
-            .unwrap_or_default(),
+        label_suffix(args.label.as_deref()),
         args.endpoint,
         args.records,
         args.size,

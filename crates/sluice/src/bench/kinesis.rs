@@ -45,8 +45,8 @@ use super::kinesis_wire::{
     CallError, JsonString, KinesisClient, PutRecordIn, PutRecordsBody, RecordsPage, Shard,
 };
 use super::report::{
-    Report, RunInfo, mean, ms, now_iso8601_utc, percentile_nearest_rank, process_cpu_seconds,
-    sort_samples,
+    Report, RunInfo, interruptible, label_suffix, mean, ms, now_iso8601_utc,
+    percentile_nearest_rank, process_cpu_seconds, sort_samples,
 };
 
 /// GetRecords page size in the read-back (the API maximum).
@@ -135,12 +135,8 @@ pub async fn run(args: &KinesisArgs) -> anyhow::Result<()> {
     tracing::info!(endpoint = %args.endpoint, %stream, "Benchmarking Kinesis.");
 
     let may_exist = AtomicBool::new(false);
-    let interrupted = tokio::select! {
-        () = phases(&client, args, &stream, &may_exist, &mut report) => false,
-        _ = tokio::signal::ctrl_c() => true,
-    };
-    if interrupted {
-        report.error("interrupted", "SIGINT (Ctrl-C) during the run");
+    if interruptible(phases(&client, args, &stream, &may_exist, &mut report)).await {
+        report.interrupted();
     }
     if may_exist.load(Ordering::Acquire) {
         match client.delete_stream(&stream).await {
@@ -164,10 +160,7 @@ pub async fn run(args: &KinesisArgs) -> anyhow::Result<()> {
     };
     let heading = format!(
         "# sluice bench kinesis{} endpoint={} records={} size={} shards={} batch={} concurrency={} latency_samples={}\n",
-        args.label
-            .as_deref()
-            .map(|l| format!(" label={l}"))
-            .unwrap_or_default(),
+        label_suffix(args.label.as_deref()),
         args.endpoint,
         args.records,
         args.size,

@@ -62,6 +62,11 @@ impl Report {
     }
 
     /// Records that `phase` failed with `message`.
+    /// The run was cut short by Ctrl-C.
+    pub fn interrupted(&mut self) {
+        self.error("interrupted", "SIGINT (Ctrl-C) during the run");
+    }
+
     pub fn error(&mut self, phase: impl Into<String>, message: impl Into<String>) {
         self.errors.push((phase.into(), message.into()));
     }
@@ -175,6 +180,20 @@ fn json_number(value: f64, digits: u8) -> Value {
     }
     let scale = 10f64.powi(i32::from(digits));
     Value::from((value * scale).round() / scale)
+}
+
+/// Runs a benchmark's phases until they end or Ctrl-C; true when interrupted (the caller
+/// still cleans up and reports).
+pub async fn interruptible(phases: impl std::future::Future<Output = ()>) -> bool {
+    tokio::select! {
+        () = phases => false,
+        _ = tokio::signal::ctrl_c() => true,
+    }
+}
+
+/// ` label=NAME` for a report heading, empty without a label.
+pub fn label_suffix(label: Option<&str>) -> String {
+    label.map(|l| format!(" label={l}")).unwrap_or_default()
 }
 
 /// Nearest-rank percentile of `sorted` (ascending): the smallest sample such that at least

@@ -41,8 +41,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use super::esm::LambdaClient;
 use super::kinesis_wire::{dummy_authorization, parse_error_body};
 use super::report::{
-    Report, RunInfo, ms, now_amz_date, now_iso8601_utc, percentile_nearest_rank,
-    process_cpu_seconds, sort_samples,
+    Report, RunInfo, interruptible, label_suffix, ms, now_amz_date, now_iso8601_utc,
+    percentile_nearest_rank, process_cpu_seconds, sort_samples,
 };
 
 /// Messages per SendMessageBatch / ReceiveMessage / DeleteMessageBatch (the API maximum).
@@ -318,9 +318,8 @@ pub async fn run(args: &SqsArgs) -> anyhow::Result<()> {
             report.error("mapping", format!("{e:#}"));
         }
     };
-    tokio::select! {
-        () = work => {}
-        _ = tokio::signal::ctrl_c() => report.error("interrupted", "SIGINT (Ctrl-C) during the run"),
+    if interruptible(work).await {
+        report.interrupted();
     }
     cleanup(&ctx, &mut report).await;
     report.add_loadavg("after");
@@ -334,10 +333,7 @@ pub async fn run(args: &SqsArgs) -> anyhow::Result<()> {
     };
     let heading = format!(
         "# sluice bench sqs{} endpoint={} messages={} size={} concurrency={} mapping={}\n",
-        args.label
-            .as_deref()
-            .map(|l| format!(" label={l}"))
-            .unwrap_or_default(),
+        label_suffix(args.label.as_deref()),
         args.endpoint,
         args.messages,
         args.size,
